@@ -1,0 +1,13 @@
+import { drizzle } from "drizzle-orm/node-postgres";
+import pg from "pg";
+
+import * as schema from "./schema.js";
+
+const pool = new pg.Pool({
+  connectionString: process.env.DATABASE_URL,
+  max: 10,
+});
+
+export const db = drizzle(pool, { schema });
+
+export type Database = typeof db;

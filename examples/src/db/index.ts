@@ -1,0 +1,3 @@
+export * from "./schema.js";
+export { db } from "./client.js";
+export type { Database } from "./client.js";

@@ -1,0 +1,193 @@
+"""Command line: serve LSP (stdio or TCP), list agents, and run an action headless."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import difflib
+import logging
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import __version__
+
+if TYPE_CHECKING:
+    from .overlay import FileChange
+    from .pipeline import ActionJob, WorkspaceView
+    from .settings import Settings
+
+log = logging.getLogger("subagent_lsp")
+
+_LOCATION = re.compile(r"^(?P<path>.+?):(?P<first>\d+)(?:-(?P<last>\d+))?$")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="subagent-lsp",
+        description="Claude Code agents as code actions for TypeScript backends. "
+        "Without a command, serves the Language Server Protocol on stdio.",
+    )
+    parser.add_argument("--version", action="version", version=f"subagent-lsp {__version__}")
+    parser.add_argument("--tcp", metavar="HOST:PORT", help="serve LSP over TCP instead of stdio")
+    parser.add_argument("--stdio", action="store_true", help="serve LSP on stdio (the default)")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="how much to log (to stderr and the editor's log)",
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    agents = sub.add_parser("agents", help="list the agents found and any broken agent files")
+    agents.add_argument("dir", nargs="?", default=".", help="workspace folder (default: .)")
+
+    ask = sub.add_parser("ask", help="run an agent on lines of a file and print the diff")
+    ask.add_argument("location", help="PATH:LINE or PATH:FIRST-LAST (1-based)")
+    ask.add_argument("instruction", help="what the agent should do")
+    ask.add_argument("--agent", help="agent name (default: the workspace's default agent)")
+    ask.add_argument("--apply", action="store_true", help="write the changes instead of printing")
+    ask.add_argument("--root", help="workspace folder (default: the file's project root)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "agents":
+        return _agents(Path(args.dir))
+    if args.command == "ask":
+        logging.basicConfig(level=logging.WARNING, format="%(message)s")
+        return _ask(args)
+    return _serve(args.tcp, args.log_level)
+
+
+def _serve(tcp: str | None, level: str) -> int:
+    from .server import server, setup_logging
+
+    setup_logging(server, level)
+    if tcp:
+        host, _, port = tcp.rpartition(":")
+        if not port.isdigit():
+            print("--tcp takes HOST:PORT, for example 127.0.0.1:2087", file=sys.stderr)
+            return 2
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    return 0
+
+
+def _agents(directory: Path) -> int:
+    from .agents import discover
+    from .settings import Settings
+
+    root = directory.resolve()
+    found = discover([root], Settings().user_dir())
+    for agent in found.ordered():
+        print(f"{agent.name}\t{agent.model}\t{agent.source}\t{agent.path}")
+        print(f"    {agent.summary}")
+    for error in found.errors:
+        print(f"broken: {error.path}:{error.line + 1}: {error.message}", file=sys.stderr)
+    return 1 if found.errors and not found.agents else 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    """Read the selection and the agents here, then run the action in an event loop."""
+    from .agents import discover
+    from .exclusions import Exclusions
+    from .pipeline import ActionJob, WorkspaceView
+    from .project import find_root
+    from .settings import Settings
+    from .syntax import SourceFile, language_for
+
+    match = _LOCATION.match(args.location)
+    if match is None:
+        print("location must be PATH:LINE or PATH:FIRST-LAST", file=sys.stderr)
+        return 2
+    path = Path(match["path"]).resolve()
+    language = language_for(str(path))
+    if language is None or not path.is_file():
+        print(f"{path} is not a TypeScript file", file=sys.stderr)
+        return 2
+    text = path.read_text(encoding="utf-8")
+    source = SourceFile(text, language)
+    lines = text.splitlines(keepends=True)
+    first = int(match["first"])
+    last = int(match["last"] or first)
+    if not 1 <= first <= last <= len(lines):
+        print(f"lines {first}-{last} are outside {path.name} ({len(lines)} lines)", file=sys.stderr)
+        return 2
+    if match["last"]:
+        start = source.offset_at(first - 1, 0)
+        end = source.offset_at(last - 1, len(lines[last - 1].rstrip("\r\n")))
+    else:
+        # One line means "the statement there": a cursor on its first non-blank character.
+        indent = len(lines[first - 1]) - len(lines[first - 1].lstrip())
+        start = end = source.offset_at(first - 1, indent)
+
+    root = Path(args.root).resolve() if args.root else find_root(path)
+    settings = Settings()
+    agent_set = discover([root], settings.user_dir())
+    agent = agent_set.get(args.agent) if args.agent else agent_set.default()
+    if agent is None:
+        known = ", ".join(a.name for a in agent_set.ordered())
+        print(f"no agent named {args.agent!r} (found: {known})", file=sys.stderr)
+        return 2
+    view = WorkspaceView((root,), {}, Exclusions((root,)))
+    job = ActionJob(path, source, None, start, end, agent, "ask", args.instruction)
+    return asyncio.run(_run_ask(job, settings, view, root, apply=args.apply))
+
+
+async def _run_ask(
+    job: ActionJob, settings: Settings, view: WorkspaceView, root: Path, *, apply: bool
+) -> int:
+    from .model.client import make_client
+    from .model.errors import NoApiKey
+    from .pipeline import ActionFailed, display_path, prepare, run_action
+    from .prompt import render
+
+    try:
+        make_client(settings)
+    except NoApiKey as exc:
+        print(render(await prepare(job, settings, view)))
+        print(f"\n{exc}", file=sys.stderr)
+        return 3
+    model = settings.model_for(job.agent.model, job.action_id)
+    print(f"asking {job.agent.name} ({model})…", file=sys.stderr)
+    try:
+        result = await run_action(job, settings, view)
+    except ActionFailed as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    if apply:
+        return await asyncio.to_thread(_write_changes, result.changes, root)
+    for change in result.changes:
+        name = display_path(change.path, (root,))
+        old = (change.original or "").splitlines(keepends=True)
+        new = change.new_text.splitlines(keepends=True)
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                old, new, "/dev/null" if change.original is None else f"a/{name}", f"b/{name}"
+            )
+        )
+    if result.summary:
+        print(f"\n{result.summary}", file=sys.stderr)
+    return 0
+
+
+def _write_changes(changes: Sequence[FileChange], root: Path) -> int:
+    """Write every change, or none if any file moved on since the agent read it."""
+    from .pipeline import display_path
+
+    for change in changes:
+        current = change.path.read_text(encoding="utf-8") if change.path.exists() else None
+        if current != change.original:
+            name = display_path(change.path, (root,))
+            print(f"{name} changed while the agent worked; nothing was written", file=sys.stderr)
+            return 1
+    for change in changes:
+        change.path.parent.mkdir(parents=True, exist_ok=True)
+        change.path.write_text(change.new_text, encoding="utf-8")
+        print(f"wrote {display_path(change.path, (root,))}", file=sys.stderr)
+    return 0

@@ -1,0 +1,28 @@
+"""Broken agent files as diagnostics on the files themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from lsprotocol import types
+
+from ..agents import AgentError
+from .documents import path_to_uri
+
+
+def agent_diagnostics(errors: Iterable[AgentError]) -> dict[str, list[types.Diagnostic]]:
+    by_uri: dict[str, list[types.Diagnostic]] = {}
+    for error in errors:
+        line = max(error.line, 0)
+        by_uri.setdefault(path_to_uri(error.path), []).append(
+            types.Diagnostic(
+                range=types.Range(
+                    start=types.Position(line=line, character=0),
+                    end=types.Position(line=line + 1, character=0),
+                ),
+                message=f"This agent is not loaded: {error.message}",
+                severity=types.DiagnosticSeverity.Error,
+                source="subagent-lsp",
+            )
+        )
+    return by_uri

@@ -1,0 +1,60 @@
+"""The editor's view of the workspace: folders, open documents, and uri <-> path conversion."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from pygls.uris import from_fs_path, to_fs_path
+from pygls.workspace import Workspace
+
+from ..exclusions import Exclusions
+from ..overlay import DocumentSnapshot
+from ..pipeline import WorkspaceView
+from ..project import find_root
+
+
+def uri_to_path(uri: str) -> Path | None:
+    """The file a uri names, or None for non-file uris (``untitled:``, ``git:`` and the like)."""
+    if not uri.startswith("file:"):
+        return None
+    fs_path = to_fs_path(uri)
+    return Path(fs_path).resolve() if fs_path else None
+
+
+def path_to_uri(path: Path) -> str:
+    uri = from_fs_path(str(path))
+    return uri if uri is not None else path.as_uri()
+
+
+def workspace_roots(workspace: Workspace, fallback_file: Path | None = None) -> tuple[Path, ...]:
+    roots: list[Path] = []
+    for folder in workspace.folders.values():
+        path = uri_to_path(folder.uri)
+        if path is not None and path not in roots:
+            roots.append(path)
+    if not roots and workspace.root_uri:
+        path = uri_to_path(workspace.root_uri)
+        if path is not None:
+            roots.append(path)
+    if not roots and fallback_file is not None:
+        # A client started without a workspace (single-file mode): use the file's project.
+        roots.append(find_root(fallback_file))
+    return tuple(roots)
+
+
+def open_documents(workspace: Workspace) -> dict[Path, DocumentSnapshot]:
+    documents: dict[Path, DocumentSnapshot] = {}
+    for uri, doc in workspace.text_documents.items():
+        path = uri_to_path(uri)
+        if path is not None:
+            documents[path] = DocumentSnapshot(doc.source, doc.version)
+    return documents
+
+
+def workspace_view(
+    workspace: Workspace, roots: Sequence[Path], exclude: Sequence[str] = ()
+) -> WorkspaceView:
+    return WorkspaceView(
+        tuple(roots), open_documents(workspace), Exclusions(tuple(roots), tuple(exclude))
+    )

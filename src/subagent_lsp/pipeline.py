@@ -1,0 +1,146 @@
+"""One action end to end, shared by the language server and the command line.
+
+request -> context -> prompt -> model (tool loop over an overlay) -> file changes.
+Nothing here writes to disk or talks LSP: callers turn the changes into a WorkspaceEdit or a diff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .agents import Agent
+from .exclusions import Exclusions
+from .model.client import make_client
+from .model.errors import ModelError, sentence_for
+from .model.loop import ModelRequest, StreamProgress, ToolOutcome, Usage, run_tool_loop
+from .overlay import DocumentSnapshot, FileChange, Overlay
+from .project import read_project_facts
+from .prompt import Selection, build_request
+from .settings import Settings
+from .syntax import SourceFile, imports, resolve_target
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkspaceView:
+    """The workspace as the editor sees it: its folders and its open documents' unsaved text."""
+
+    roots: tuple[Path, ...]
+    documents: Mapping[Path, DocumentSnapshot]
+    exclusions: Exclusions
+
+
+@dataclass(frozen=True)
+class ActionJob:
+    path: Path
+    source: SourceFile
+    version: int | None
+    start: int
+    end: int
+    agent: Agent
+    action_id: str
+    instruction: str
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    changes: list[FileChange]
+    summary: str
+    usage: Usage
+    tool_errors: list[str]
+
+
+class ActionFailed(Exception):
+    """The action produced nothing applicable; ``str()`` is the sentence for the user."""
+
+
+def display_path(path: Path, roots: Sequence[Path]) -> str:
+    for root in roots:
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return path.as_posix()
+
+
+async def prepare(job: ActionJob, settings: Settings, workspace: WorkspaceView) -> ModelRequest:
+    """Everything that is sent, built without calling the model (also the command line's dry run)."""
+    target = resolve_target(job.source, job.start, job.end)
+    facts = await asyncio.to_thread(read_project_facts, job.path, workspace.roots)
+    return build_request(
+        agent=job.agent,
+        model=settings.model_for(job.agent.model, job.action_id),
+        instruction=job.instruction,
+        selection=Selection(
+            display_path(job.path, workspace.roots), job.source, target.start, target.end
+        ),
+        target=target,
+        imports=imports(job.source),
+        facts=facts,
+        settings=settings,
+    )
+
+
+async def run_action(
+    job: ActionJob,
+    settings: Settings,
+    workspace: WorkspaceView,
+    on_progress: Callable[[StreamProgress], None] | None = None,
+) -> ActionResult:
+    """Ask the agent and return the changes it made to the overlay; raise ActionFailed otherwise."""
+    request = await prepare(job, settings, workspace)
+    documents = dict(workspace.documents)
+    # The action works on the text it was asked about, even if the editor moves on meanwhile.
+    documents[job.path] = DocumentSnapshot(job.source.text, job.version)
+    overlay = Overlay(list(workspace.roots), documents, is_excluded=workspace.exclusions)
+
+    async def execute(tool_input: Mapping[str, object]) -> ToolOutcome:
+        result = await asyncio.to_thread(overlay.execute, tool_input)
+        return ToolOutcome(result.content, result.is_error)
+
+    try:
+        client = make_client(settings)
+        async with client:
+            outcome = await run_tool_loop(
+                client,
+                request,
+                execute,
+                max_turns=settings.max_tool_turns,
+                on_progress=on_progress,
+            )
+    except asyncio.CancelledError:
+        raise
+    except ModelError as exc:
+        raise ActionFailed(str(exc)) from exc
+    except Exception as exc:
+        log.warning("model request failed: %r", exc)
+        raise ActionFailed(sentence_for(exc, settings, request.model)) from exc
+
+    changes = overlay.changes()
+    log.info(
+        "agent %s finished: %d tool calls, %d files changed, usage in=%d out=%d cache_read=%d "
+        "cache_write=%d",
+        job.agent.name,
+        outcome.tool_calls,
+        len(changes),
+        outcome.usage.input_tokens,
+        outcome.usage.output_tokens,
+        outcome.usage.cache_read_input_tokens,
+        outcome.usage.cache_creation_input_tokens,
+    )
+    if not changes:
+        reason = outcome.text or "the agent made no edits"
+        if outcome.tool_errors:
+            reason += f" (its last edit failed: {outcome.tool_errors[-1]})"
+        raise ActionFailed(f"{job.agent.name} changed nothing: {_one_line(reason)}")
+    return ActionResult(changes, outcome.text, outcome.usage, outcome.tool_errors)
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,80 @@
+"""LSP positions <-> code-point offsets, in every position encoding a client may choose."""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from lsprotocol.types import Position, PositionEncodingKind
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _encoding_name(encoding: str | PositionEncodingKind) -> str:
+    value = getattr(encoding, "value", encoding)
+    return str(value) if value else "utf-16"
+
+
+def _units(ch: str, encoding: str) -> int:
+    code = ord(ch)
+    if encoding == "utf-8":
+        return 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4
+    if encoding == "utf-32":
+        return 1
+    return 2 if code > 0xFFFF else 1
+
+
+class LineIndex:
+    """Line starts of a text, computed once for repeated conversions."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+        self._ends = [m.start() for m in _LINE_BREAK.finditer(text)] + [len(text)]
+
+    def line_bounds(self, line: int) -> tuple[int, int]:
+        """(start, end) of the line's content, excluding its line break."""
+        return self.starts[line], self._ends[line]
+
+    def offset(self, position: Position, encoding: str | PositionEncodingKind = "utf-16") -> int:
+        name = _encoding_name(encoding)
+        if position.line >= len(self.starts):
+            return len(self.text)
+        start, end = self.line_bounds(max(position.line, 0))
+        wanted = max(position.character, 0)
+        if name == "utf-32" or self.text.isascii():
+            return min(start + wanted, end)
+        units = 0
+        offset = start
+        while offset < end:
+            step = _units(self.text[offset], name)
+            # A position inside a surrogate pair or a UTF-8 sequence rounds down.
+            if units + step > wanted:
+                break
+            units += step
+            offset += 1
+        return offset
+
+    def position(self, offset: int, encoding: str | PositionEncodingKind = "utf-16") -> Position:
+        name = _encoding_name(encoding)
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self.starts, offset) - 1
+        start, end = self.line_bounds(line)
+        # An offset between \r and \n belongs to the end of the line.
+        column_end = min(offset, end)
+        segment = self.text[start:column_end]
+        if name == "utf-32" or segment.isascii():
+            return Position(line=line, character=len(segment))
+        return Position(line=line, character=sum(_units(ch, name) for ch in segment))
+
+
+def position_to_offset(
+    text: str, position: Position, encoding: str | PositionEncodingKind = "utf-16"
+) -> int:
+    return LineIndex(text).offset(position, encoding)
+
+
+def offset_to_position(
+    text: str, offset: int, encoding: str | PositionEncodingKind = "utf-16"
+) -> Position:
+    return LineIndex(text).position(offset, encoding)

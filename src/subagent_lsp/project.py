@@ -1,0 +1,87 @@
+"""Facts about the project a file belongs to: framework versions and where its root is."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# The packages whose versions change what correct backend code looks like.
+KEY_PACKAGES = (
+    "fastify",
+    "drizzle-orm",
+    "drizzle-kit",
+    "zod",
+    "typescript",
+    "@fastify/type-provider-zod",
+    "fastify-type-provider-zod",
+    "@trpc/server",
+    "pg",
+    "postgres",
+    "mysql2",
+    "better-sqlite3",
+    "@libsql/client",
+)
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    package_json: Path | None
+    versions: Mapping[str, str]
+    module_type: str | None
+
+    def describe(self) -> str:
+        if not self.versions and self.module_type is None:
+            return ""
+        lines = [f"- {name} {version}" for name, version in self.versions.items()]
+        if self.module_type:
+            lines.append(f'- package.json "type": "{self.module_type}"')
+        return "\n".join(lines)
+
+
+def nearest_package_json(path: Path, roots: Sequence[Path]) -> Path | None:
+    """The closest package.json above ``path`` that is still inside one of the roots."""
+    for parent in path.parents:
+        candidate = parent / "package.json"
+        if candidate.is_file():
+            return candidate
+        if any(parent == root for root in roots):
+            break
+    return None
+
+
+def read_project_facts(path: Path, roots: Sequence[Path]) -> ProjectFacts:
+    package = nearest_package_json(path, roots)
+    if package is None:
+        return ProjectFacts(None, {}, None)
+    try:
+        data = json.loads(package.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        log.info("cannot read %s: %s", package, exc)
+        return ProjectFacts(package, {}, None)
+    versions: dict[str, str] = {}
+    for section in ("dependencies", "devDependencies", "peerDependencies"):
+        deps = data.get(section)
+        if isinstance(deps, dict):
+            for name in KEY_PACKAGES:
+                value = deps.get(name)
+                if isinstance(value, str) and name not in versions:
+                    versions[name] = value
+    module_type = data.get("type")
+    return ProjectFacts(package, versions, module_type if isinstance(module_type, str) else None)
+
+
+def find_root(path: Path) -> Path:
+    """For the command line: the nearest folder that looks like a project root, else the file's folder."""
+    start = path if path.is_dir() else path.parent
+    for parent in (start, *start.parents):
+        if (parent / "package.json").is_file() or (parent / ".claude").is_dir():
+            return parent
+    for parent in (start, *start.parents):
+        if (parent / ".git").exists():
+            return parent
+    return start

@@ -1,0 +1,289 @@
+"""pygls wiring: capabilities and handlers that delegate to the domain modules."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any, ClassVar
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import MsgId
+
+from . import __version__
+from .actions import CODE_ACTION_KIND
+from .agents import AgentFileError, AgentSet, discover, is_agent_file, parse_agent
+from .lsp import commands
+from .lsp.actions import ActionRunner, list_code_actions
+from .lsp.agent_diagnostics import agent_diagnostics
+from .lsp.documents import uri_to_path, workspace_roots
+from .settings import SECTION, Settings
+
+log = logging.getLogger(__name__)
+
+# Seconds a request waits for the first agent load before answering without agents.
+_AGENT_LOAD_WAIT = 10.0
+
+
+class AgentProtocol(LanguageServerProtocol):
+    def _handle_cancel_notification(self, msg_id: MsgId) -> None:
+        # pygls cancels only the request's outer future; the running action is a task of its own.
+        super()._handle_cancel_notification(msg_id)
+        server = self._server
+        if isinstance(server, SubagentServer):
+            server.runner.cancel_request(msg_id)
+
+
+class SubagentServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("subagent-lsp", __version__, protocol_cls=AgentProtocol)
+        self.settings = Settings()
+        self.agents = AgentSet({}, ())
+        self.runner = ActionRunner(self)
+        self._agent_diagnostics: set[str] = set()
+        self._reload_lock = asyncio.Lock()
+        # Requests that need the agents wait for the first load instead of answering empty.
+        self.agents_loaded = asyncio.Event()
+
+    async def wait_for_agents(self) -> None:
+        try:
+            await asyncio.wait_for(self.agents_loaded.wait(), _AGENT_LOAD_WAIT)
+        except TimeoutError:
+            log.warning("agents are still loading; answering without them")
+
+    def roots(self, fallback_file: Path | None = None) -> tuple[Path, ...]:
+        return workspace_roots(self.workspace, fallback_file)
+
+    async def reload_agents(self) -> None:
+        async with self._reload_lock:
+            roots = self.roots()
+            settings = self.settings
+            self.agents = await asyncio.to_thread(
+                discover,
+                roots,
+                settings.user_dir(),
+                include_workspace=settings.workspace_agents,
+            )
+            log.info(
+                "agents: %s", ", ".join(f"{a.name} ({a.source})" for a in self.agents.ordered())
+            )
+            self._publish_agent_errors()
+            self.agents_loaded.set()
+
+    def _publish_agent_errors(self) -> None:
+        published = agent_diagnostics(self.agents.errors)
+        for uri, diagnostics in published.items():
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
+            )
+        for uri in self._agent_diagnostics - published.keys():
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+            )
+        self._agent_diagnostics = set(published)
+
+    def is_agent_document(self, uri: str) -> bool:
+        path = uri_to_path(uri)
+        return path is not None and is_agent_file(path, self.roots(), self.settings.user_dir())
+
+    async def pull_configuration(self) -> None:
+        caps = self.client_capabilities.workspace
+        if not (caps and caps.configuration):
+            return
+        try:
+            result = await self.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+            )
+        except Exception as exc:
+            log.info("workspace/configuration failed: %s", exc)
+            return
+        if result and isinstance(result[0], dict):
+            self.settings = self.settings.merged(result[0])
+
+
+server = SubagentServer()
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: SubagentServer, params: types.InitializeParams) -> None:
+    options = params.initialization_options
+    if isinstance(options, dict):
+        ls.settings = ls.settings.merged(options)
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: SubagentServer, params: types.InitializedParams) -> None:
+    await ls.pull_configuration()
+    await ls.reload_agents()
+    caps = ls.client_capabilities.workspace
+    watched = caps.did_change_watched_files if caps else None
+    if watched and watched.dynamic_registration:
+        watchers = [types.FileSystemWatcher(glob_pattern="**/.claude/agents/*.md")]
+        user_dir = ls.settings.user_dir()
+        watchers.append(
+            types.FileSystemWatcher(
+                glob_pattern=types.RelativePattern(base_uri=user_dir.as_uri(), pattern="*.md")
+            )
+        )
+        try:
+            await ls.client_register_capability_async(
+                types.RegistrationParams(
+                    registrations=[
+                        types.Registration(
+                            id="subagent-lsp-agent-files",
+                            method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                            register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                                watchers=watchers
+                            ),
+                        )
+                    ]
+                )
+            )
+        except Exception as exc:
+            log.info("could not watch agent files: %s", exc)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def did_change_configuration(
+    ls: SubagentServer, params: types.DidChangeConfigurationParams
+) -> None:
+    if isinstance(params.settings, dict) and params.settings:
+        ls.settings = ls.settings.merged(params.settings)
+    await ls.pull_configuration()
+    await ls.reload_agents()
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+async def did_change_watched_files(
+    ls: SubagentServer, params: types.DidChangeWatchedFilesParams
+) -> None:
+    if any(ls.is_agent_document(change.uri) for change in params.changes):
+        await ls.reload_agents()
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+async def did_change_folders(
+    ls: SubagentServer, params: types.DidChangeWorkspaceFoldersParams
+) -> None:
+    await ls.reload_agents()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: SubagentServer, params: types.DidOpenTextDocumentParams) -> None:
+    _check_agent_text(ls, params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: SubagentServer, params: types.DidChangeTextDocumentParams) -> None:
+    _check_agent_text(ls, params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+async def did_save(ls: SubagentServer, params: types.DidSaveTextDocumentParams) -> None:
+    if ls.is_agent_document(params.text_document.uri):
+        await ls.reload_agents()
+
+
+def _check_agent_text(ls: SubagentServer, uri: str) -> None:
+    """Live diagnostics for an agent file being edited, before it is saved."""
+    if not ls.is_agent_document(uri):
+        return
+    path = uri_to_path(uri)
+    doc = ls.workspace.text_documents.get(uri)
+    if path is None or doc is None:
+        return
+    try:
+        parse_agent(doc.source, path, "workspace")
+        errors: tuple[Any, ...] = ()
+    except AgentFileError as exc:
+        errors = (exc.error,)
+    diagnostics = agent_diagnostics(errors).get(uri, [])
+    ls.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=doc.version)
+    )
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(code_action_kinds=[CODE_ACTION_KIND], resolve_provider=False),
+)
+async def code_action(
+    ls: SubagentServer, params: types.CodeActionParams
+) -> list[types.CodeAction | types.Command] | None:
+    await ls.wait_for_agents()
+    return list_code_actions(ls, params)
+
+
+@server.command(commands.RUN_ACTION)
+async def run_action(ls: SubagentServer, *args: Any) -> dict[str, Any]:
+    return await ls.runner.run_command(args, free_form=False)
+
+
+@server.command(commands.ASK)
+async def ask(ls: SubagentServer, *args: Any) -> dict[str, Any]:
+    return await ls.runner.run_command(args, free_form=True)
+
+
+@server.command(commands.LIST_AGENTS)
+async def list_agents(ls: SubagentServer, *args: Any) -> list[dict[str, Any]]:
+    await ls.wait_for_agents()
+    return [
+        {
+            "name": agent.name,
+            "description": agent.summary,
+            "model": ls.settings.model_for(agent.model),
+            "source": agent.source,
+            "path": str(agent.path),
+        }
+        for agent in ls.agents.ordered()
+    ]
+
+
+@server.command(commands.RELOAD_AGENTS)
+async def reload_agents(ls: SubagentServer, *args: Any) -> int:
+    await ls.reload_agents()
+    return len(ls.agents.agents)
+
+
+class _ClientLogHandler(logging.Handler):
+    """Forward our log records to the editor's log (window/logMessage) once a client is attached."""
+
+    _LEVELS: ClassVar[dict[int, types.MessageType]] = {
+        logging.ERROR: types.MessageType.Error,
+        logging.WARNING: types.MessageType.Warning,
+        logging.INFO: types.MessageType.Info,
+    }
+
+    def __init__(self, ls: LanguageServer) -> None:
+        super().__init__()
+        self._ls = ls
+        self._emitting = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Sending can itself log; never recurse, and never log before the transport exists.
+        if self._emitting or getattr(self._ls.protocol, "writer", None) is None:
+            return
+        self._emitting = True
+        try:
+            kind = self._LEVELS.get(record.levelno, types.MessageType.Log)
+            self._ls.window_log_message(
+                types.LogMessageParams(type=kind, message=self.format(record))
+            )
+        except Exception:
+            pass
+        finally:
+            self._emitting = False
+
+
+def setup_logging(ls: LanguageServer, level: str) -> None:
+    package = logging.getLogger("subagent_lsp")
+    package.setLevel(level)
+    stderr = logging.StreamHandler()
+    stderr.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(stderr)
+    logging.getLogger().setLevel(logging.WARNING)
+    client = _ClientLogHandler(ls)
+    client.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    package.addHandler(client)

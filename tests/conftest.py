@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from tests.fakes.anthropic_api import FakeAnthropic
+from tests.lsp.editor import Editor, server_config
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DUMMY_KEY = "sk-ant-test-dummy-key-0000"
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic() as api:
+        yield api
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the example backend with the canonical agent file in its .claude/agents."""
+    root = tmp_path / "project"
+    shutil.copytree(EXAMPLES, root)
+    agents = root / ".claude" / "agents"
+    agents.mkdir(parents=True)
+    shutil.copy(FIXTURES / "agents" / "backend-engineer.md", agents / "backend-engineer.md")
+    return root
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    return home
+
+
+@pytest.fixture
+def server_env(fake_api: FakeAnthropic, home: Path) -> dict[str, str]:
+    return {
+        "HOME": str(home),
+        "ANTHROPIC_API_KEY": DUMMY_KEY,
+        "ANTHROPIC_BASE_URL": fake_api.base_url,
+    }
+
+
+@pytest_asyncio.fixture(params=["neovim", "vscode"])
+async def editor(
+    request: pytest.FixtureRequest, project: Path, server_env: dict[str, str]
+) -> AsyncIterator[Editor]:
+    """An editor with each client's capabilities, started on the example project."""
+    client = await server_config(server_env).start()
+    editor = Editor(client, project, request.param)
+    await editor.initialize()
+    try:
+        yield editor
+    finally:
+        await editor.shutdown()
+        await client.stop()

@@ -1,0 +1,94 @@
+"""The command line, run as a user runs it: a real process against the fake API."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import DUMMY_KEY
+from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    base.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "subagent_lsp", *args],
+        cwd=cwd,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _route_line(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def test_agents_lists_the_workspace_agent_and_broken_files(project: Path, home: Path) -> None:
+    (project / ".claude/agents/broken.md").write_text("---\nname: [\n---\nbody\n", encoding="utf-8")
+
+    done = _run(["agents", str(project)], {"HOME": str(home)}, project)
+
+    assert done.returncode == 0
+    assert done.stdout.startswith("backend-engineer\tinherit\tworkspace\t")
+    assert "broken.md" in done.stderr
+
+
+def test_ask_without_a_key_shows_the_request_and_how_to_set_a_key(
+    project: Path, home: Path
+) -> None:
+    route = project / "src/routes/users.ts"
+    line = _route_line(route, "app.post(")
+
+    done = _run(
+        ["ask", f"{route}:{line}", "Validate the body with Zod"], {"HOME": str(home)}, project
+    )
+
+    assert done.returncode == 3
+    assert "You are a senior backend software engineer" in done.stdout
+    assert "Validate the body with Zod" in done.stdout
+    assert "src/routes/users.ts" in done.stdout
+    assert "ANTHROPIC_API_KEY" in done.stderr
+
+
+def test_ask_prints_a_diff_and_apply_writes_it(
+    project: Path, home: Path, fake_api: FakeAnthropic
+) -> None:
+    route = project / "src/routes/health.ts"
+    original = route.read_text(encoding="utf-8")
+    line = _route_line(route, "app.get(")
+    first_line = original.splitlines()[line - 1]
+    env = {
+        "HOME": str(home),
+        "ANTHROPIC_API_KEY": DUMMY_KEY,
+        "ANTHROPIC_BASE_URL": fake_api.base_url,
+    }
+    edit = {
+        "command": "str_replace",
+        "path": "src/routes/health.ts",
+        "old_str": first_line,
+        "new_str": first_line + " // checked",
+    }
+    fake_api.enqueue(tool_reply([edit]), text_reply("Marked the route."))
+
+    shown = _run(["ask", f"{route}:{line}", "Mark it"], env, project)
+
+    assert shown.returncode == 0, shown.stderr
+    assert f"+{first_line} // checked" in shown.stdout
+    assert route.read_text(encoding="utf-8") == original
+
+    fake_api.enqueue(tool_reply([edit]), text_reply("Marked the route."))
+    written = _run(["ask", f"{route}:{line}", "Mark it", "--apply"], env, project)
+
+    assert written.returncode == 0, written.stderr
+    assert route.read_text(encoding="utf-8") == original.replace(
+        first_line, first_line + " // checked", 1
+    )
