@@ -24,6 +24,7 @@ MODEL_ALIASES = ("sonnet", "opus", "haiku", "inherit")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 _FRONTMATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
 _SIMPLE_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s?(.*)$")
+_YAML_SYNTAX = frozenset("[{\"'|>&*!")
 _EXAMPLE = re.compile(r"<example>.*?</example>", re.DOTALL | re.IGNORECASE)
 # python-frontmatter's YAML handler (a safe loader); the split is ours, because its own split
 # strips the body and the body must stay verbatim.
@@ -80,6 +81,9 @@ def _lenient_frontmatter(block: str) -> dict[str, Any] | None:
         if match is None or raw[0].isspace():
             return None
         key, value = match[1], match[2].strip()
+        if value[:1] in _YAML_SYNTAX:
+            # The value was meant as YAML (a list, a quoted string, a block): it is really broken.
+            return None
         if value == "":
             current_list = []
             data[key] = current_list

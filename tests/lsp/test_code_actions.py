@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from pathlib import Path
 
@@ -269,10 +270,9 @@ async def test_cancel_request_closes_the_upstream_connection(
         uri, future = await _start_held_action(editor, fake_api, hold)
         editor.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="held-action"))
         assert await fake_api.wait_for_disconnect_async(timeout=10)
-        try:
+        # A cancelled request may be answered with an error; either way it must be answered.
+        with contextlib.suppress(Exception):
             await asyncio.wait_for(future, 10)
-        except Exception:
-            pass  # a cancelled request may be answered with an error; either way it is answered
         assert future.done()
         assert editor.edits == []
         assert editor.text(uri) == ROUTE
