@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.conftest import DUMMY_KEY
@@ -92,3 +95,60 @@ def test_ask_prints_a_diff_and_apply_writes_it(
     assert route.read_text(encoding="utf-8") == original.replace(
         first_line, first_line + " // checked", 1
     )
+
+
+def test_the_server_also_speaks_lsp_over_tcp(home: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env["HOME"] = str(home)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "subagent_lsp", "--tcp", f"127.0.0.1:{port}"],
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        with connection:
+            body = json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "initialize",
+                    "params": {"processId": None, "rootUri": None, "capabilities": {}},
+                }
+            ).encode()
+            connection.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            received = b""
+            while b'"result"' not in received:
+                chunk = connection.recv(65536)
+                assert chunk, "the server closed the connection"
+                received += chunk
+        reply = next(m for m in _messages(received) if m.get("id") == 1)
+        assert reply["result"]["serverInfo"]["name"] == "subagent-lsp"
+        assert reply["result"]["capabilities"]["codeActionProvider"]["codeActionKinds"] == [
+            "refactor.rewrite.agent"
+        ]
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _messages(stream: bytes) -> list[dict[str, object]]:
+    """Split an LSP byte stream into its JSON messages by their Content-Length headers."""
+    out = []
+    while stream:
+        head, _, rest = stream.partition(b"\r\n\r\n")
+        length = int(head.split(b"Content-Length:")[1].split(b"\r\n")[0])
+        out.append(json.loads(rest[:length]))
+        stream = rest[length:]
+    return out

@@ -89,6 +89,7 @@ class Editor:
     # Neovim reports b:changedtick, which grows by more than one per change.
     version_step: int = 1
     on_apply: Any = None
+    registrations: list[types.Registration] = field(default_factory=list)
 
     def uri(self, relative: str) -> str:
         return (self.root / relative).resolve().as_uri()
@@ -108,6 +109,11 @@ class Editor:
             return await self._apply_edit(params)
 
         self.client.feature(types.WORKSPACE_APPLY_EDIT)(apply_edit)
+
+        def register_capability(params: types.RegistrationParams) -> None:
+            self.registrations.extend(params.registrations)
+
+        self.client.feature(types.CLIENT_REGISTER_CAPABILITY)(register_capability)
         _tell_code_actions_from_commands(self.client)
         root_uri = self.root.resolve().as_uri()
         result = await self.client.initialize_session(

@@ -152,3 +152,39 @@ def _range(rng: types.Range) -> dict[str, dict[str, int]]:
         "start": {"line": rng.start.line, "character": rng.start.character},
         "end": {"line": rng.end.line, "character": rng.end.character},
     }
+
+
+async def test_agent_files_changed_on_disk_are_reloaded(editor: Editor) -> None:
+    await _list_agents(editor)
+    watchers = [r for r in editor.registrations if r.method == "workspace/didChangeWatchedFiles"]
+    # Only clients that can register watchers dynamically get one (VS Code, not Neovim).
+    assert bool(watchers) == (editor.preset == "vscode")
+    path = editor.path(".claude/agents/reviewer.md")
+    path.write_text("---\nname: reviewer\ndescription: Reviews\n---\nReview.\n", encoding="utf-8")
+    editor.client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[
+                types.FileEvent(uri=path.resolve().as_uri(), type=types.FileChangeType.Created)
+            ]
+        )
+    )
+    for _ in range(100):
+        names = [a["name"] for a in await _list_agents(editor)]
+        if "reviewer" in names:
+            break
+        await asyncio.sleep(0.05)
+    assert sorted(names) == ["backend-engineer", "reviewer"]
+
+
+async def test_the_key_never_reaches_the_editor(editor: Editor, fake_api: FakeAnthropic) -> None:
+    uri = _open_route(editor)
+    # The SDK retries a rate limit twice, honouring retry-after.
+    fake_api.enqueue(*[error_reply(429, "rate_limit_error", "slow down", {"retry-after": "0"})] * 3)
+    actions = await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
+    await editor.run(actions[0])
+    seen = [m.message for m in editor.client.messages] + [
+        m.message for m in editor.client.log_messages
+    ]
+    assert len(fake_api.requests) == 3
+    assert any("rate limiting" in text for text in seen)
+    assert all(DUMMY_KEY not in text for text in seen)
