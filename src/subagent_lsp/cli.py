@@ -95,6 +95,7 @@ def _agents(directory: Path) -> int:
 def _ask(args: argparse.Namespace) -> int:
     """Read the selection and the agents here, then run the action in an event loop."""
     from .agents import discover
+    from .context.gather import ProjectIndex
     from .exclusions import Exclusions
     from .pipeline import ActionJob, WorkspaceView
     from .project import find_root
@@ -134,7 +135,7 @@ def _ask(args: argparse.Namespace) -> int:
         known = ", ".join(a.name for a in agent_set.ordered())
         print(f"no agent named {args.agent!r} (found: {known})", file=sys.stderr)
         return 2
-    view = WorkspaceView((root,), {}, Exclusions((root,)))
+    view = WorkspaceView((root,), {}, Exclusions((root,), settings.exclude), ProjectIndex((root,)))
     job = ActionJob(path, source, None, start, end, agent, "ask", args.instruction)
     return asyncio.run(_run_ask(job, settings, view, root, apply=args.apply))
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from .context.secrets import redact
+
 _SKIPPED_LISTING = {"node_modules", ".git", "dist", "build", "coverage"}
 _MAX_LISTING = 400
 
@@ -197,7 +199,7 @@ class Overlay:
                 raise _ToolError(
                     f"`view_range` {view_range} is outside the file's {len(lines)} lines."
                 )
-        body = "\n".join(f"{n:6}\t{lines[n - 1]}" for n in range(first, last + 1))
+        body = redact("\n".join(f"{n:6}\t{lines[n - 1]}" for n in range(first, last + 1)))
         if len(body) > self._max_view:
             raise _ToolError(
                 f"{self.display_path(path)} is too large to view whole; pass a `view_range`."

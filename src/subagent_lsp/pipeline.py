@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .agents import Agent
+from .context.gather import Context, ProjectIndex, gather_context
 from .exclusions import Exclusions
 from .model.client import make_client
 from .model.errors import ModelError, sentence_for
 from .model.loop import ModelRequest, StreamProgress, ToolOutcome, Usage, run_tool_loop
 from .overlay import DocumentSnapshot, FileChange, Overlay
-from .project import read_project_facts
-from .prompt import Selection, build_request
+from .prompt import build_request
 from .settings import Settings
-from .syntax import SourceFile, imports, resolve_target
+from .syntax import SourceFile
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ class WorkspaceView:
     roots: tuple[Path, ...]
     documents: Mapping[Path, DocumentSnapshot]
     exclusions: Exclusions
+    index: ProjectIndex
+    """Parse trees and tsconfig files, kept across requests."""
 
 
 @dataclass(frozen=True)
@@ -68,20 +70,30 @@ def display_path(path: Path, roots: Sequence[Path]) -> str:
     return path.as_posix()
 
 
+def gather(job: ActionJob, settings: Settings, workspace: WorkspaceView) -> Context:
+    """The context for a job: blocking file reads, so call it in a worker thread."""
+    _, context = gather_context(
+        job.path,
+        job.source,
+        job.start,
+        job.end,
+        index=workspace.index,
+        documents=workspace.documents,
+        exclusions=workspace.exclusions,
+        budget=settings.context_tokens,
+    )
+    return context
+
+
 async def prepare(job: ActionJob, settings: Settings, workspace: WorkspaceView) -> ModelRequest:
     """Everything that is sent, built without calling the model (also the command line's dry run)."""
-    target = resolve_target(job.source, job.start, job.end)
-    facts = await asyncio.to_thread(read_project_facts, job.path, workspace.roots)
+    context = await asyncio.to_thread(gather, job, settings, workspace)
     return build_request(
         agent=job.agent,
         model=settings.model_for(job.agent.model, job.action_id),
         instruction=job.instruction,
-        selection=Selection(
-            display_path(job.path, workspace.roots), job.source, target.start, target.end
-        ),
-        target=target,
-        imports=imports(job.source),
-        facts=facts,
+        display_path=display_path(job.path, workspace.roots),
+        context=context,
         settings=settings,
     )
 

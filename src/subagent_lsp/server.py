@@ -15,6 +15,7 @@ from pygls.protocol.json_rpc import MsgId
 from . import __version__
 from .actions import CODE_ACTION_KIND
 from .agents import AgentFileError, AgentSet, discover, is_agent_file, parse_agent
+from .context.gather import ProjectIndex
 from .lsp import commands
 from .lsp.actions import ActionRunner, list_code_actions
 from .lsp.agent_diagnostics import agent_diagnostics
@@ -46,12 +47,19 @@ class SubagentServer(LanguageServer):
         self._reload_lock = asyncio.Lock()
         # Requests that need the agents wait for the first load instead of answering empty.
         self.agents_loaded = asyncio.Event()
+        self._index: ProjectIndex | None = None
 
     async def wait_for_agents(self) -> None:
         try:
             await asyncio.wait_for(self.agents_loaded.wait(), _AGENT_LOAD_WAIT)
         except TimeoutError:
             log.warning("agents are still loading; answering without them")
+
+    def index_for(self, roots: tuple[Path, ...]) -> ProjectIndex:
+        """Parse trees and tsconfig files survive between requests while the folders stay."""
+        if self._index is None or self._index.roots != tuple(r.resolve() for r in roots):
+            self._index = ProjectIndex(roots)
+        return self._index
 
     def roots(self, fallback_file: Path | None = None) -> tuple[Path, ...]:
         return workspace_roots(self.workspace, fallback_file)

@@ -53,6 +53,10 @@ class Settings:
     """Where user-level agents live; default ~/.claude/agents."""
     workspace_agents: bool = True
     """Load agent files from the workspace's .claude/agents (turn off for untrusted workspaces)."""
+    context_tokens: int = 6000
+    """Token budget for the code context sent with a request (the selection always goes)."""
+    exclude: tuple[str, ...] = ()
+    """Glob patterns (root-relative paths or file names) the agent may never read or write."""
 
     def resolved_api_key(self) -> str | None:
         return self.api_key or os.environ.get("ANTHROPIC_API_KEY") or None
@@ -131,6 +135,9 @@ def _coerce(value: Any, current: Any, name: str) -> Any:
             isinstance(k, str) and isinstance(v, str) for k, v in value.items()
         ):
             return dict(value)
+    elif isinstance(current, tuple):
+        if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+            return tuple(value)
     elif isinstance(current, str) and isinstance(value, str) and value:
         return value
     log.warning("ignoring setting %s.%s: %r does not fit", SECTION, _camel(name), value)

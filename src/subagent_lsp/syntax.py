@@ -583,9 +583,12 @@ def _ancestors(node: Node) -> list[Node]:
 class ImportDecl:
     source: str
     names: tuple[str, ...]
+    """Local names bound, in order."""
     type_only: bool
     start: int
     end: int
+    bindings: tuple[tuple[str, str], ...] = ()
+    """(local name, imported name); the imported name is "default" or "*" for those forms."""
 
 
 def imports(src: SourceFile) -> list[ImportDecl]:
@@ -596,27 +599,50 @@ def imports(src: SourceFile) -> list[ImportDecl]:
         source_node = node.child_by_field_name("source")
         if source_node is None:
             continue
-        names: list[str] = []
+        bindings: list[tuple[str, str]] = []
         type_only = any(child.type == "type" for child in node.children)
         for clause in (c for c in node.named_children if c.type == "import_clause"):
             for part in clause.named_children:
                 if part.type == "identifier":
-                    names.append(src.node_text(part))
+                    bindings.append((src.node_text(part), "default"))
                 elif part.type == "namespace_import":
-                    names += [
-                        src.node_text(c) for c in part.named_children if c.type == "identifier"
+                    bindings += [
+                        (src.node_text(c), "*")
+                        for c in part.named_children
+                        if c.type == "identifier"
                     ]
                 elif part.type == "named_imports":
                     for spec in part.named_children:
-                        if spec.type != "import_specifier":
+                        name = spec.child_by_field_name("name")
+                        if spec.type != "import_specifier" or name is None:
                             continue
                         alias = spec.child_by_field_name("alias")
-                        name = spec.child_by_field_name("name")
-                        chosen = alias if alias is not None else name
-                        if chosen is not None:
-                            names.append(src.node_text(chosen))
+                        local = alias if alias is not None else name
+                        bindings.append((src.node_text(local), src.node_text(name)))
         start, end = src.node_span(node)
         found.append(
-            ImportDecl(src.node_text(source_node).strip("\"'"), tuple(names), type_only, start, end)
+            ImportDecl(
+                src.node_text(source_node).strip("\"'"),
+                tuple(local for local, _ in bindings),
+                type_only,
+                start,
+                end,
+                tuple(bindings),
+            )
         )
     return found
+
+
+def identifiers_in(src: SourceFile, start: int, end: int) -> frozenset[str]:
+    """Every identifier (value or type) used between two offsets."""
+    b_start, b_end = src.to_byte(start), src.to_byte(end)
+    found: set[str] = set()
+    stack = [src.tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.end_byte <= b_start or node.start_byte >= b_end:
+            continue
+        if node.type in ("identifier", "type_identifier", "shorthand_property_identifier"):
+            found.add(src.node_text(node))
+        stack.extend(node.named_children)
+    return frozenset(found)

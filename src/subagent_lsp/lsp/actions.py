@@ -202,7 +202,7 @@ class ActionRunner:
     async def _run(self, job: ActionJob, title: str, progress: ActionProgress) -> dict[str, Any]:
         ls = self._ls
         roots = ls.roots(job.path)
-        view = workspace_view(ls.workspace, roots)
+        view = workspace_view(ls.workspace, roots, ls.index_for(roots), ls.settings.exclude)
         label = f"{job.agent.name}: {title}"
         try:
             result = await run_action(job, ls.settings, view, progress.update)

@@ -8,6 +8,7 @@ from pathlib import Path
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import Workspace
 
+from ..context.gather import ProjectIndex
 from ..exclusions import Exclusions
 from ..overlay import DocumentSnapshot
 from ..pipeline import WorkspaceView
@@ -53,8 +54,8 @@ def open_documents(workspace: Workspace) -> dict[Path, DocumentSnapshot]:
 
 
 def workspace_view(
-    workspace: Workspace, roots: Sequence[Path], exclude: Sequence[str] = ()
+    workspace: Workspace, roots: Sequence[Path], index: ProjectIndex, exclude: Sequence[str] = ()
 ) -> WorkspaceView:
     return WorkspaceView(
-        tuple(roots), open_documents(workspace), Exclusions(tuple(roots), tuple(exclude))
+        tuple(roots), open_documents(workspace), Exclusions(tuple(roots), tuple(exclude)), index
     )

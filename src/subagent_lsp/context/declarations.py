@@ -1,0 +1,195 @@
+"""Top-level declarations and re-exports of a TypeScript file, read from its syntax tree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from tree_sitter import Node
+
+from ..syntax import SourceFile, identifiers_in
+
+_DECLARATION_KINDS = {
+    "function_declaration": "function",
+    "generator_function_declaration": "function",
+    "class_declaration": "class",
+    "abstract_class_declaration": "class",
+    "interface_declaration": "interface",
+    "type_alias_declaration": "type",
+    "enum_declaration": "enum",
+    "lexical_declaration": "variable",
+    "variable_declaration": "variable",
+}
+_TABLE_BUILDERS = {"pgTable", "mysqlTable", "sqliteTable", "pgView", "pgEnum", "mysqlEnum"}
+
+
+@dataclass(frozen=True)
+class Declaration:
+    name: str
+    kind: str
+    start: int
+    """Start of the statement, including a doc comment right above it."""
+    end: int
+    body_start: int | None
+    """Where a function's or class's body begins: the text before it is the signature."""
+    exported: bool
+    calls: str | None
+    """For `const x = f(...)` (or `f(...).g(...)`): the outermost called name, like `pgTable`."""
+    first_argument: str | None
+    """For such calls: the first argument's text, so `relations(users, ...)` can be found."""
+    identifiers: frozenset[str]
+
+    def text(self, src: SourceFile) -> str:
+        return src.text[self.start : self.end]
+
+    def signature(self, src: SourceFile) -> str | None:
+        """The declaration without its body, for when only the shape fits the budget."""
+        if self.body_start is None:
+            return None
+        return src.text[self.start : self.body_start].rstrip() + " { … }"
+
+    @property
+    def is_table(self) -> bool:
+        return self.calls in _TABLE_BUILDERS
+
+
+@dataclass(frozen=True)
+class ReExport:
+    source: str
+    names: dict[str, str] | None
+    """exported name -> name in the source module; None for `export * from`."""
+
+
+def _doc_start(src: SourceFile, node: Node, start: int) -> int:
+    previous = node.prev_sibling
+    if previous is not None and previous.type == "comment":
+        c_start, c_end = src.node_span(previous)
+        if src.line_of(c_end) >= src.line_of(start) - 1 and src.node_text(previous).startswith(
+            "/**"
+        ):
+            return c_start
+    return start
+
+
+def _outer_call(node: Node | None, src: SourceFile) -> tuple[str | None, str | None]:
+    """The name of the first call in a chain like `pgTable(...)` or `z.object(...).extend(...)`."""
+    while node is not None and node.type in ("call_expression", "await_expression"):
+        callee = node.child_by_field_name("function")
+        if callee is None:
+            break
+        if callee.type == "member_expression":
+            inner = callee.child_by_field_name("object")
+            if inner is not None and inner.type == "call_expression":
+                node = inner
+                continue
+            name = src.node_text(callee)
+        else:
+            name = src.node_text(callee)
+        args = node.child_by_field_name("arguments")
+        first = args.named_children[0] if args is not None and args.named_children else None
+        # Zod builders read best whole (`z.object`); others by their last name (`pgTable`).
+        short = name if name.startswith("z.") else name.rsplit(".", 1)[-1]
+        return short, src.node_text(first) if first is not None else None
+    return None, None
+
+
+def _body_start(src: SourceFile, node: Node) -> int | None:
+    body = node.child_by_field_name("body")
+    if body is not None and node.type in (
+        "function_declaration",
+        "generator_function_declaration",
+        "class_declaration",
+        "abstract_class_declaration",
+    ):
+        return src.node_span(body)[0]
+    if node.type in ("lexical_declaration", "variable_declaration"):
+        for declarator in node.named_children:
+            value = declarator.child_by_field_name("value")
+            if value is not None and value.type in ("arrow_function", "function_expression"):
+                inner = value.child_by_field_name("body")
+                if inner is not None and inner.type == "statement_block":
+                    return src.node_span(inner)[0]
+    return None
+
+
+def declarations(src: SourceFile) -> dict[str, Declaration]:
+    """Top-level declarations by name; `export { a as b }` lists add their exported names."""
+    found: dict[str, Declaration] = {}
+    local_exports: list[tuple[str, str]] = []
+    for statement in src.tree.root_node.named_children:
+        node, exported = statement, False
+        if statement.type == "export_statement":
+            exported = True
+            inner = statement.child_by_field_name("declaration")
+            if inner is None:
+                clause = next(
+                    (c for c in statement.named_children if c.type == "export_clause"), None
+                )
+                if clause is not None and statement.child_by_field_name("source") is None:
+                    for spec in clause.named_children:
+                        spec_name = spec.child_by_field_name("name")
+                        alias = spec.child_by_field_name("alias")
+                        if spec_name is not None:
+                            exported_node = alias if alias is not None else spec_name
+                            local_exports.append(
+                                (src.node_text(exported_node), src.node_text(spec_name))
+                            )
+                continue
+            node = inner
+        kind = _DECLARATION_KINDS.get(node.type)
+        if kind is None:
+            continue
+        start, end = src.node_span(statement)
+        start = _doc_start(src, statement, start)
+        body_start = _body_start(src, node)
+        identifiers = identifiers_in(src, start, end)
+        if kind == "variable":
+            for declarator in (c for c in node.named_children if c.type == "variable_declarator"):
+                name_node = declarator.child_by_field_name("name")
+                if name_node is None or name_node.type != "identifier":
+                    continue
+                calls, first = _outer_call(declarator.child_by_field_name("value"), src)
+                name = src.node_text(name_node)
+                found[name] = Declaration(
+                    name, kind, start, end, body_start, exported, calls, first, identifiers
+                )
+        else:
+            name_node = node.child_by_field_name("name")
+            if name_node is None:
+                continue
+            name = src.node_text(name_node)
+            found[name] = Declaration(
+                name, kind, start, end, body_start, exported, None, None, identifiers
+            )
+    for exported_as, local in local_exports:
+        if local in found and exported_as not in found:
+            found[exported_as] = replace(found[local], exported=True)
+    return found
+
+
+def reexports(src: SourceFile) -> list[ReExport]:
+    found: list[ReExport] = []
+    for statement in src.tree.root_node.named_children:
+        if statement.type != "export_statement":
+            continue
+        source = statement.child_by_field_name("source")
+        if source is None:
+            continue
+        specifier = src.node_text(source).strip("\"'")
+        clause = next((c for c in statement.named_children if c.type == "export_clause"), None)
+        if clause is None:
+            namespace = next(
+                (c for c in statement.named_children if c.type == "namespace_export"), None
+            )
+            if namespace is not None:
+                # `export * as ns from` binds one name to the whole module; not a definition.
+                continue
+            found.append(ReExport(specifier, None))
+            continue
+        names: dict[str, str] = {}
+        for spec in clause.named_children:
+            name = spec.child_by_field_name("name")
+            alias = spec.child_by_field_name("alias")
+            if name is not None:
+                names[src.node_text(alias if alias is not None else name)] = src.node_text(name)
+        found.append(ReExport(specifier, names))
+    return found
