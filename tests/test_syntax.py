@@ -78,7 +78,7 @@ def test_cursor_on_a_route_line_means_the_whole_route_registration() -> None:
     target = resolve_target(src, at + 2, at + 2)
     assert src.text[target.start : target.end].startswith('app.post("/users", async')
     assert src.text[target.start : target.end].endswith("});")
-    assert target.enclosing_kind == "function" and target.enclosing_name == "userRoutes"
+    assert (target.enclosing_kind, target.enclosing_name) == ("route", "POST /users")
 
 
 def test_cursor_in_indentation_or_a_blank_line_moves_to_the_code_that_follows() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import difflib
+import json
 import logging
 import re
 import sys
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from .overlay import FileChange
     from .pipeline import ActionJob, WorkspaceView
     from .settings import Settings
+    from .syntax import SourceFile
 
 log = logging.getLogger("subagent_lsp")
 
@@ -50,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--agent", help="agent name (default: the workspace's default agent)")
     ask.add_argument("--apply", action="store_true", help="write the changes instead of printing")
     ask.add_argument("--root", help="workspace folder (default: the file's project root)")
+
+    context = sub.add_parser("context", help="print the context that would be sent, and why")
+    context.add_argument("location", help="PATH:LINE or PATH:FIRST-LAST (1-based)")
+    context.add_argument("--json", action="store_true", help="machine-readable output")
+    context.add_argument("--budget", type=int, help="token budget (default: the setting)")
+    context.add_argument("--root", help="workspace folder (default: the file's project root)")
     return parser
 
 
@@ -57,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "agents":
         return _agents(Path(args.dir))
+    if args.command == "context":
+        return _context(args)
     if args.command == "ask":
         logging.basicConfig(level=logging.WARNING, format="%(message)s")
         return _ask(args)
@@ -92,33 +102,28 @@ def _agents(directory: Path) -> int:
     return 1 if found.errors and not found.agents else 0
 
 
-def _ask(args: argparse.Namespace) -> int:
-    """Read the selection and the agents here, then run the action in an event loop."""
-    from .agents import discover
-    from .context.gather import ProjectIndex
-    from .exclusions import Exclusions
-    from .pipeline import ActionJob, WorkspaceView
-    from .project import find_root
-    from .settings import Settings
+class _UsageError(Exception):
+    pass
+
+
+def _selection(location: str) -> tuple[Path, SourceFile, int, int]:
+    """PATH:LINE (the statement there) or PATH:FIRST-LAST (whole lines), as offsets."""
     from .syntax import SourceFile, language_for
 
-    match = _LOCATION.match(args.location)
+    match = _LOCATION.match(location)
     if match is None:
-        print("location must be PATH:LINE or PATH:FIRST-LAST", file=sys.stderr)
-        return 2
+        raise _UsageError("location must be PATH:LINE or PATH:FIRST-LAST")
     path = Path(match["path"]).resolve()
     language = language_for(str(path))
     if language is None or not path.is_file():
-        print(f"{path} is not a TypeScript file", file=sys.stderr)
-        return 2
+        raise _UsageError(f"{path} is not a TypeScript file")
     text = path.read_text(encoding="utf-8")
     source = SourceFile(text, language)
     lines = text.splitlines(keepends=True)
     first = int(match["first"])
     last = int(match["last"] or first)
     if not 1 <= first <= last <= len(lines):
-        print(f"lines {first}-{last} are outside {path.name} ({len(lines)} lines)", file=sys.stderr)
-        return 2
+        raise _UsageError(f"lines {first}-{last} are outside {path.name} ({len(lines)} lines)")
     if match["last"]:
         start = source.offset_at(first - 1, 0)
         end = source.offset_at(last - 1, len(lines[last - 1].rstrip("\r\n")))
@@ -126,8 +131,73 @@ def _ask(args: argparse.Namespace) -> int:
         # One line means "the statement there": a cursor on its first non-blank character.
         indent = len(lines[first - 1]) - len(lines[first - 1].lstrip())
         start = end = source.offset_at(first - 1, indent)
+    return path, source, start, end
 
-    root = Path(args.root).resolve() if args.root else find_root(path)
+
+def _workspace(root: Path, settings: Settings) -> WorkspaceView:
+    from .context.gather import ProjectIndex
+    from .exclusions import Exclusions
+    from .pipeline import WorkspaceView
+
+    return WorkspaceView((root,), {}, Exclusions((root,), settings.exclude), ProjectIndex((root,)))
+
+
+def _root(path: Path, given: str | None) -> Path:
+    from .project import find_root
+
+    return Path(given).resolve() if given else find_root(path)
+
+
+def _context(args: argparse.Namespace) -> int:
+    """Print exactly the context that would be sent for a selection, and why."""
+    from .context.gather import gather_context
+    from .settings import Settings
+
+    try:
+        path, source, start, end = _selection(args.location)
+    except _UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    settings = Settings()
+    view = _workspace(_root(path, args.root), settings)
+    budget = args.budget or settings.context_tokens
+    _, context = gather_context(
+        path,
+        source,
+        start,
+        end,
+        index=view.index,
+        documents={},
+        exclusions=view.exclusions,
+        budget=budget,
+    )
+    if args.json:
+        print(json.dumps({**context.to_json(), "text": context.render()}, indent=2))
+        return 0
+    print(f"context: {context.used_tokens} of {budget} tokens")
+    for item, form in context.items:
+        tokens = item.tokens if form == "full" else item.short_tokens or 0 if form == "short" else 0
+        name = f" {item.symbol}" if item.symbol and item.kind != "selection" else ""
+        print(
+            f"  {form:8} {tokens:6}  p{item.priority} {item.kind:10} {item.path}{name}: {item.reason}"
+        )
+    print()
+    print(context.render())
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    """Read the selection and the agents here, then run the action in an event loop."""
+    from .agents import discover
+    from .pipeline import ActionJob
+    from .settings import Settings
+
+    try:
+        path, source, start, end = _selection(args.location)
+    except _UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    root = _root(path, args.root)
     settings = Settings()
     agent_set = discover([root], settings.user_dir())
     agent = agent_set.get(args.agent) if args.agent else agent_set.default()
@@ -135,7 +205,7 @@ def _ask(args: argparse.Namespace) -> int:
         known = ", ".join(a.name for a in agent_set.ordered())
         print(f"no agent named {args.agent!r} (found: {known})", file=sys.stderr)
         return 2
-    view = WorkspaceView((root,), {}, Exclusions((root,), settings.exclude), ProjectIndex((root,)))
+    view = _workspace(root, settings)
     job = ActionJob(path, source, None, start, end, agent, "ask", args.instruction)
     return asyncio.run(_run_ask(job, settings, view, root, apply=args.apply))
 

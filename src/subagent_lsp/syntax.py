@@ -13,7 +13,7 @@ from functools import cache
 from typing import Literal
 
 import tree_sitter_typescript
-from tree_sitter import Language, Node, Parser, Tree
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
 SyntaxLanguage = Literal["typescript", "tsx"]
 
@@ -96,6 +96,8 @@ class SourceFile:
         self.tree: Tree = _parser(language).parse(self._data)
         self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self._byte_marks: list[int] | None = None
+        # Derived facts (declarations, identifiers) computed once per parsed text.
+        self.memo: dict[object, object] = {}
 
     # --- offsets ---------------------------------------------------------------------------
     def _marks(self) -> list[int]:
@@ -265,6 +267,14 @@ def _enclosing(src: SourceFile, node: Node) -> tuple[Node, str, str | None]:
         value = node.named_children[0].child_by_field_name("value")
         if value is not None and value.type in _FUNCTIONS:
             return _enclosing(src, value)
+    if node.type == "expression_statement" and node.named_children:
+        # A whole route registration is its own enclosure, not a piece of its plugin.
+        call = node.named_children[0]
+        if call.type == "await_expression" and call.named_children:
+            call = call.named_children[0]
+        route = _route_name(src, call) if call.type == "call_expression" else None
+        if route is not None:
+            return node, route[0], route[1]
     current: Node | None = node
     while current is not None:
         if current.type == "call_expression":
@@ -633,16 +643,26 @@ def imports(src: SourceFile) -> list[ImportDecl]:
     return found
 
 
+@cache
+def _identifier_query(language: SyntaxLanguage) -> Query:
+    return Query(
+        _parser(language).language,  # type: ignore[arg-type]
+        "[(identifier) (type_identifier) (shorthand_property_identifier)] @name",
+    )
+
+
 def identifiers_in(src: SourceFile, start: int, end: int) -> frozenset[str]:
-    """Every identifier (value or type) used between two offsets."""
-    b_start, b_end = src.to_byte(start), src.to_byte(end)
-    found: set[str] = set()
-    stack = [src.tree.root_node]
-    while stack:
-        node = stack.pop()
-        if node.end_byte <= b_start or node.start_byte >= b_end:
-            continue
-        if node.type in ("identifier", "type_identifier", "shorthand_property_identifier"):
-            found.add(src.node_text(node))
-        stack.extend(node.named_children)
-    return frozenset(found)
+    """Every identifier (value or type) used between two offsets; memoised per file."""
+    key = ("identifiers", start, end)
+    cached = src.memo.get(key)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    cursor = QueryCursor(_identifier_query(src.language))
+    cursor.set_byte_range(src.to_byte(start), src.to_byte(end))
+    data = src._data
+    found = frozenset(
+        data[node.start_byte : node.end_byte].decode("utf-8")
+        for node in cursor.captures(src.tree.root_node).get("name", [])
+    )
+    src.memo[key] = found
+    return found

@@ -398,3 +398,24 @@ async def test_a_tool_call_outside_the_workspace_is_refused_and_the_rest_applies
     assert [r["is_error"] for r in results] == [True, True, False]
     assert "secret = 1" not in str(results)
     assert editor.text(uri) == ROUTE.replace("return rows[0];", "return rows.at(0);")
+
+
+async def test_the_request_carries_definitions_from_other_files_and_unsaved_text(
+    editor: Editor, fake_api: FakeAnthropic
+) -> None:
+    schema = editor.open("src/db/schema.ts")
+    editor.change(schema, editor.text(schema).replace("length: 200 })", "length: 240 })"))
+    uri = editor.open("src/routes/posts.ts")
+    fake_api.enqueue(text_reply("Nothing to change."))
+    actions = await editor.code_actions(uri, editor.range_of(uri, "const rows = await", empty=True))
+    action = next(a for a in actions if a.title.endswith("Optimise this Drizzle query"))
+
+    await editor.run(action)
+
+    (request,) = fake_api.requests
+    prompt = "\n".join(block["text"] for block in request.body["messages"][0]["content"])
+    assert "### `posts` from `src/db/schema.ts`" in prompt
+    assert 'title: varchar("title", { length: 240 })' in prompt, "the editor's unsaved text"
+    assert "### `postsRelations` from `src/db/schema.ts`" in prompt
+    assert "- Drizzle dialect: postgresql" in prompt
+    assert "change-me" not in prompt

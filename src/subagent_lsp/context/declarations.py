@@ -36,7 +36,9 @@ class Declaration:
     """For `const x = f(...)` (or `f(...).g(...)`): the outermost called name, like `pgTable`."""
     first_argument: str | None
     """For such calls: the first argument's text, so `relations(users, ...)` can be found."""
-    identifiers: frozenset[str]
+
+    def identifiers(self, src: SourceFile) -> frozenset[str]:
+        return identifiers_in(src, self.start, self.end)
 
     def text(self, src: SourceFile) -> str:
         return src.text[self.start : self.end]
@@ -113,6 +115,9 @@ def _body_start(src: SourceFile, node: Node) -> int | None:
 
 def declarations(src: SourceFile) -> dict[str, Declaration]:
     """Top-level declarations by name; `export { a as b }` lists add their exported names."""
+    cached = src.memo.get("declarations")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
     found: dict[str, Declaration] = {}
     local_exports: list[tuple[str, str]] = []
     for statement in src.tree.root_node.named_children:
@@ -141,7 +146,6 @@ def declarations(src: SourceFile) -> dict[str, Declaration]:
         start, end = src.node_span(statement)
         start = _doc_start(src, statement, start)
         body_start = _body_start(src, node)
-        identifiers = identifiers_in(src, start, end)
         if kind == "variable":
             for declarator in (c for c in node.named_children if c.type == "variable_declarator"):
                 name_node = declarator.child_by_field_name("name")
@@ -150,23 +154,25 @@ def declarations(src: SourceFile) -> dict[str, Declaration]:
                 calls, first = _outer_call(declarator.child_by_field_name("value"), src)
                 name = src.node_text(name_node)
                 found[name] = Declaration(
-                    name, kind, start, end, body_start, exported, calls, first, identifiers
+                    name, kind, start, end, body_start, exported, calls, first
                 )
         else:
             name_node = node.child_by_field_name("name")
             if name_node is None:
                 continue
             name = src.node_text(name_node)
-            found[name] = Declaration(
-                name, kind, start, end, body_start, exported, None, None, identifiers
-            )
+            found[name] = Declaration(name, kind, start, end, body_start, exported, None, None)
     for exported_as, local in local_exports:
         if local in found and exported_as not in found:
             found[exported_as] = replace(found[local], exported=True)
+    src.memo["declarations"] = found
     return found
 
 
 def reexports(src: SourceFile) -> list[ReExport]:
+    cached = src.memo.get("reexports")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
     found: list[ReExport] = []
     for statement in src.tree.root_node.named_children:
         if statement.type != "export_statement":
@@ -192,4 +198,5 @@ def reexports(src: SourceFile) -> list[ReExport]:
             if name is not None:
                 names[src.node_text(alias if alias is not None else name)] = src.node_text(name)
         found.append(ReExport(specifier, names))
+    src.memo["reexports"] = found
     return found

@@ -286,7 +286,7 @@ class _Gatherer:
         """One more level: what a definition refers to, and a table's relations."""
         decl = found.declaration
         local = declarations(found.source)
-        for name in sorted(decl.identifiers - {decl.name}):
+        for name in sorted(decl.identifiers(found.source) - {decl.name}):
             inner = local.get(name)
             if inner is not None and inner.start != decl.start:
                 self.add(
