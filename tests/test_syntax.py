@@ -204,3 +204,20 @@ def test_imports_list_every_binding_form() -> None:
         ("./polyfills.js", (), False),
         ("@/db/index.js", ("db",), False),
     ]
+
+
+def test_a_trpc_procedure_is_the_enclosure_of_its_resolver() -> None:
+    text = (
+        "export const userRouter = router({\n"
+        "  byId: publicProcedure\n"
+        "    .input(z.object({ id: z.string() }))\n"
+        "    .query(async ({ input }) => {\n"
+        "      const user = await db.query.users.findFirst({ where: eq(users.id, input.id) });\n"
+        "      return user;\n"
+        "    }),\n"
+        "});\n"
+    )
+    src, at = _cursor(text, "const user =")
+    target = resolve_target(src, at, at)
+    assert (target.enclosing_kind, target.enclosing_name) == ("procedure", "byId")
+    assert src.text[target.enclosing_start :].startswith("byId: publicProcedure")

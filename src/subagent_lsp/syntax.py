@@ -246,6 +246,24 @@ def _route_name(src: SourceFile, call: Node) -> tuple[str, str] | None:
     return None
 
 
+_TRPC_KINDS = {"query", "mutation", "subscription"}
+
+
+def _trpc_procedure(src: SourceFile, call: Node) -> tuple[Node, str, str | None] | None:
+    """`getUser: publicProcedure.input(...).query(async () => ...)` inside a tRPC router."""
+    callee = call.child_by_field_name("function")
+    prop = callee.child_by_field_name("property") if callee is not None else None
+    if callee is None or prop is None or src.node_text(prop) not in _TRPC_KINDS:
+        return None
+    if "rocedure" not in src.node_text(callee):
+        return None
+    holder = call.parent
+    if holder is not None and holder.type == "pair":
+        key = holder.child_by_field_name("key")
+        return holder, "procedure", src.node_text(key) if key is not None else None
+    return call, "procedure", None
+
+
 def _declaration_name(src: SourceFile, node: Node) -> str | None:
     name = node.child_by_field_name("name")
     if name is not None:
@@ -278,6 +296,9 @@ def _enclosing(src: SourceFile, node: Node) -> tuple[Node, str, str | None]:
     current: Node | None = node
     while current is not None:
         if current.type == "call_expression":
+            procedure = _trpc_procedure(src, current)
+            if procedure is not None:
+                return procedure
             route = _route_name(src, current)
             if route is not None:
                 holder = current.parent if current.parent is not None else current
