@@ -150,7 +150,7 @@ def _root(path: Path, given: str | None) -> Path:
 
 def _context(args: argparse.Namespace) -> int:
     """Print exactly the context that would be sent for a selection, and why."""
-    from .context.gather import gather_context
+    from .context.gather import _cost, gather_context
     from .settings import Settings
 
     try:
@@ -176,7 +176,7 @@ def _context(args: argparse.Namespace) -> int:
         return 0
     print(f"context: {context.used_tokens} of {budget} tokens")
     for item, form in context.items:
-        tokens = item.tokens if form == "full" else item.short_tokens or 0 if form == "short" else 0
+        tokens = _cost(item, form)
         name = f" {item.symbol}" if item.symbol and item.kind != "selection" else ""
         print(
             f"  {form:8} {tokens:6}  p{item.priority} {item.kind:10} {item.path}{name}: {item.reason}"

@@ -300,32 +300,36 @@ async def test_cancelling_the_progress_closes_the_upstream_connection(
         hold.set()
 
 
-async def test_stale_document_is_not_edited(editor: Editor, fake_api: FakeAnthropic) -> None:
+AT_ZERO = {
+    "command": "str_replace",
+    "path": "src/routes/orders.ts",
+    "old_str": "return rows[0];",
+    "new_str": "return rows.at(0);",
+}
+
+
+async def _run_while_the_user_types(
+    editor: Editor, fake_api: FakeAnthropic, typed: str
+) -> tuple[str, dict[str, object]]:
+    """Run an action whose reply is held until the user has replaced the document's text."""
     hold = threading.Event()
     uri = _open_route(editor)
-    fake_api.enqueue(
-        tool_reply(
-            [
-                {
-                    "command": "str_replace",
-                    "path": "src/routes/orders.ts",
-                    "old_str": "return rows[0];",
-                    "new_str": "return rows.at(0);",
-                }
-            ],
-            hold=hold,
-        ),
-        text_reply("Done."),
-    )
+    fake_api.enqueue(tool_reply([AT_ZERO], hold=hold), text_reply("Done."))
     actions = await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
     running = asyncio.ensure_future(editor.run(actions[0]))
-    await fake_api.wait_for_requests_async(1)
-    edited_meanwhile = ROUTE.replace("return rows[0];", "return rows[0] as Order;")
-    editor.change(uri, edited_meanwhile)
-    await asyncio.sleep(0.2)
-    hold.set()
+    try:
+        await fake_api.wait_for_requests_async(1)
+        editor.change(uri, typed)
+        await asyncio.sleep(0.2)
+    finally:
+        hold.set()
+    return uri, await asyncio.wait_for(running, 20)
 
-    result = await asyncio.wait_for(running, 20)
+
+async def test_stale_document_is_not_edited(editor: Editor, fake_api: FakeAnthropic) -> None:
+    edited_meanwhile = ROUTE.replace("return rows[0];", "return rows[0] as Order;")
+
+    uri, result = await _run_while_the_user_types(editor, fake_api, edited_meanwhile)
 
     assert result["applied"] is False
     assert editor.text(uri) == edited_meanwhile
@@ -337,30 +341,7 @@ async def test_stale_document_is_not_edited(editor: Editor, fake_api: FakeAnthro
 async def test_edit_is_reapplied_when_the_document_changed_elsewhere(
     editor: Editor, fake_api: FakeAnthropic
 ) -> None:
-    hold = threading.Event()
-    uri = _open_route(editor)
-    fake_api.enqueue(
-        tool_reply(
-            [
-                {
-                    "command": "str_replace",
-                    "path": "src/routes/orders.ts",
-                    "old_str": "return rows[0];",
-                    "new_str": "return rows.at(0);",
-                }
-            ],
-            hold=hold,
-        ),
-        text_reply("Done."),
-    )
-    actions = await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
-    running = asyncio.ensure_future(editor.run(actions[0]))
-    await fake_api.wait_for_requests_async(1)
-    editor.change(uri, "// orders API\n" + ROUTE)
-    await asyncio.sleep(0.2)
-    hold.set()
-
-    result = await asyncio.wait_for(running, 20)
+    uri, result = await _run_while_the_user_types(editor, fake_api, "// orders API\n" + ROUTE)
 
     assert result["applied"] is True
     assert editor.text(uri) == "// orders API\n" + ROUTE.replace(

@@ -108,13 +108,7 @@ class Context:
 
     @property
     def used_tokens(self) -> int:
-        total = 0
-        for item, form in self.items:
-            if form == "full":
-                total += item.tokens
-            elif form == "short":
-                total += item.short_tokens or 0
-        return total
+        return sum(_cost(item, form) for item, form in self.items)
 
     def included(self) -> list[tuple[ContextItem, str]]:
         out: list[tuple[ContextItem, str]] = []
@@ -374,17 +368,19 @@ def _project_item(
     return ContextItem(4, "project", display, None, "project facts", text, None)
 
 
+def _cost(item: ContextItem, form: Form) -> int:
+    if form == "full":
+        return item.tokens
+    if form == "short":
+        return item.short_tokens or 0
+    return 0
+
+
 def _fit(items: list[ContextItem], budget: int) -> tuple[tuple[ContextItem, Form], ...]:
     forms: list[Form] = ["full"] * len(items)
 
     def used() -> int:
-        total = 0
-        for item, form in zip(items, forms, strict=True):
-            if form == "full":
-                total += item.tokens
-            elif form == "short":
-                total += item.short_tokens or 0
-        return total
+        return sum(_cost(item, form) for item, form in zip(items, forms, strict=True))
 
     # Lowest priority first; within a priority, the item gathered last goes first.
     order = sorted(range(len(items)), key=lambda i: (-items[i].priority, -i))
