@@ -20,6 +20,7 @@ from .lsp import commands
 from .lsp.actions import ActionRunner, list_code_actions
 from .lsp.agent_diagnostics import agent_diagnostics
 from .lsp.documents import uri_to_path, workspace_roots
+from .lsp.hover import EXPLAIN, HoverRunner
 from .settings import SECTION, Settings
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class SubagentServer(LanguageServer):
         self.settings = Settings()
         self.agents = AgentSet({}, ())
         self.runner = ActionRunner(self)
+        self.hover = HoverRunner(self)
         self._agent_diagnostics: set[str] = set()
         self._reload_lock = asyncio.Lock()
         # Requests that need the agents wait for the first load instead of answering empty.
@@ -222,6 +224,17 @@ async def code_action(
 ) -> list[types.CodeAction | types.Command] | None:
     await ls.wait_for_agents()
     return list_code_actions(ls, params)
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+async def hover(ls: SubagentServer, params: types.HoverParams) -> types.Hover | None:
+    await ls.wait_for_agents()
+    return await ls.hover.hover(params)
+
+
+@server.command(EXPLAIN)
+async def explain(ls: SubagentServer, *args: Any) -> dict[str, Any]:
+    return await ls.hover.explain_command(args)
 
 
 @server.command(commands.RUN_ACTION)

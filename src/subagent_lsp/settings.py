@@ -57,6 +57,12 @@ class Settings:
     """Token budget for the code context sent with a request (the selection always goes)."""
     exclude: tuple[str, ...] = ()
     """Glob patterns (root-relative paths or file names) the agent may never read or write."""
+    hover_mode: str = "model"
+    """Hover: `model` (facts, then the agent's explanation), `static` (facts only) or `off`."""
+    hover_model: str = "haiku"
+    """Model for hover explanations: an alias or a model id (the fast tier by default)."""
+    hover_max_tokens: int = 700
+    """Output limit of one hover explanation."""
 
     def resolved_api_key(self) -> str | None:
         return self.api_key or os.environ.get("ANTHROPIC_API_KEY") or None
@@ -78,6 +84,9 @@ class Settings:
             wanted = self.default_model
         return self.models.get(wanted, wanted)
 
+    def hover_model_id(self) -> str:
+        return self.models.get(self.hover_model, self.hover_model)
+
     def merged(self, options: Mapping[str, Any] | None) -> Settings:
         """A copy with an LSP client's camelCase options applied; bad keys are logged, not used."""
         if not options:
@@ -85,6 +94,11 @@ class Settings:
         section = options.get(SECTION, options)
         if not isinstance(section, Mapping):
             return self
+        nested = section.get("hover")
+        if isinstance(nested, Mapping):
+            # `hover.mode` / `hover.model` read the same as hoverMode / hoverModel.
+            section = {k: v for k, v in section.items() if k != "hover"}
+            section.update({f"hover{k[:1].upper()}{k[1:]}": v for k, v in nested.items()})
         changes: dict[str, Any] = {}
         by_camel = {_camel(f.name): f for f in fields(self)}
         for key, value in section.items():
@@ -98,6 +112,9 @@ class Settings:
                 changes[f.name] = coerced
         if "models" in changes:
             changes["models"] = {**DEFAULT_MODELS, **changes["models"]}
+        if changes.get("hover_mode", "model") not in ("model", "static", "off"):
+            log.warning("ignoring %s.hover.mode: use model, static or off", SECTION)
+            changes.pop("hover_mode")
         return replace(self, **changes)
 
 

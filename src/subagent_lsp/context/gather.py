@@ -463,3 +463,28 @@ def gather_context(
         items.append(project)
     items.sort(key=lambda item: item.priority)
     return target, Context(_fit(items, budget), budget)
+
+
+@dataclass(frozen=True)
+class Symbol:
+    path: Path
+    source: SourceFile
+    declaration: Declaration
+
+
+def find_symbol(
+    path: Path,
+    src: SourceFile,
+    name: str,
+    *,
+    index: ProjectIndex,
+    documents: Mapping[Path, DocumentSnapshot],
+    exclusions: Exclusions,
+) -> Symbol | None:
+    """Where a name used in a file is declared: the file itself, or what it imports."""
+    local = declarations(src).get(name)
+    if local is not None:
+        return Symbol(path, src, local)
+    gatherer = _Gatherer(index, documents, exclusions, lambda p: p.name)
+    found = gatherer.imported(path, src, name)
+    return Symbol(found.path, found.source, found.declaration) if found is not None else None

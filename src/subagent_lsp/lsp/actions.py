@@ -106,7 +106,12 @@ def list_code_actions(
     facts = code_facts(source, target)
     instruction = find_instruction(source, start, end)
     offered = offered_actions(ls.agents.ordered(), ls.agents.default(), facts, instruction)
-    return [_code_action(uri, params.range, item) for item in offered] or None
+    actions: list[types.CodeAction | types.Command] = [
+        _code_action(uri, params.range, item) for item in offered
+    ]
+    if not params.context.only:
+        actions += ls.hover.code_actions(uri, params.range)
+    return actions or None
 
 
 class ActionRunner:

@@ -1,0 +1,1 @@
+"""Hover: instant facts from the code, then the agent's explanation."""
