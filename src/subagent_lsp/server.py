@@ -16,11 +16,13 @@ from . import __version__
 from .actions import CODE_ACTION_KIND
 from .agents import AgentFileError, AgentSet, discover, is_agent_file, parse_agent
 from .context.gather import ProjectIndex
+from .exclusions import Exclusions
 from .lsp import commands
 from .lsp.actions import ActionRunner, list_code_actions
 from .lsp.agent_diagnostics import agent_diagnostics
-from .lsp.documents import uri_to_path, workspace_roots
+from .lsp.documents import uri_to_path, workspace_roots, workspace_view
 from .lsp.hover import EXPLAIN, HoverRunner
+from .pipeline import WorkspaceView
 from .settings import SECTION, Settings
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ class SubagentServer(LanguageServer):
         # Requests that need the agents wait for the first load instead of answering empty.
         self.agents_loaded = asyncio.Event()
         self._index: ProjectIndex | None = None
+        self._exclusions: Exclusions | None = None
 
     async def wait_for_agents(self) -> None:
         try:
@@ -57,11 +60,20 @@ class SubagentServer(LanguageServer):
         except TimeoutError:
             log.warning("agents are still loading; answering without them")
 
-    def index_for(self, roots: tuple[Path, ...]) -> ProjectIndex:
-        """Parse trees and tsconfig files survive between requests while the folders stay."""
-        if self._index is None or self._index.roots != tuple(r.resolve() for r in roots):
-            self._index = ProjectIndex(roots)
-        return self._index
+    def view(self, roots: tuple[Path, ...]) -> WorkspaceView:
+        """The workspace for a request. Parse trees, tsconfig and .gitignore files are kept between
+        requests while the folders and the exclude setting stay the same."""
+        resolved = tuple(r.resolve() for r in roots)
+        if self._index is None or self._index.roots != resolved:
+            self._index = ProjectIndex(resolved)
+        exclusions = self._exclusions
+        if (
+            exclusions is None
+            or exclusions.roots != resolved
+            or exclusions.patterns != self.settings.exclude
+        ):
+            exclusions = self._exclusions = Exclusions(resolved, self.settings.exclude)
+        return workspace_view(self.workspace, self._index, exclusions)
 
     def roots(self, fallback_file: Path | None = None) -> tuple[Path, ...]:
         return workspace_roots(self.workspace, fallback_file)

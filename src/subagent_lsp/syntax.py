@@ -623,6 +623,9 @@ class ImportDecl:
 
 
 def imports(src: SourceFile) -> list[ImportDecl]:
+    cached = src.memo.get("imports")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
     found: list[ImportDecl] = []
     for node in src.tree.root_node.named_children:
         if node.type != "import_statement":
@@ -661,6 +664,7 @@ def imports(src: SourceFile) -> list[ImportDecl]:
                 tuple(bindings),
             )
         )
+    src.memo["imports"] = found
     return found
 
 

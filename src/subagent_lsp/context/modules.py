@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ _JS_TO_TS = {
     ".cjs": (".cts",),
 }
 _COMMENT_OR_STRING = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/', re.DOTALL)
+_MISS_SECONDS = 2.0
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 
 
@@ -78,6 +80,7 @@ class ModuleResolver:
     def __init__(self, roots: Sequence[Path]) -> None:
         self._roots = [root.resolve() for root in roots]
         self._configs: dict[Path, TsConfig | None] = {}
+        self._resolved: dict[tuple[Path, str], tuple[Path | None, float]] = {}
         self._lock = threading.Lock()
 
     def tsconfig_for(self, file: Path) -> TsConfig | None:
@@ -102,6 +105,24 @@ class ModuleResolver:
 
     def resolve(self, from_file: Path, specifier: str) -> Path | None:
         """The workspace file a specifier names, or None for packages and unknown modules."""
+        key = (from_file.parent, specifier)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._resolved.get(key)
+        if cached is not None:
+            found, when = cached
+            # A hit is trusted while the file exists; a miss only briefly, since the file may
+            # be created at any moment (by the agent's own edit, for one).
+            if (found is not None and found.is_file()) or (
+                found is None and now - when < _MISS_SECONDS
+            ):
+                return found
+        found = self._resolve(from_file, specifier)
+        with self._lock:
+            self._resolved[key] = (found, now)
+        return found
+
+    def _resolve(self, from_file: Path, specifier: str) -> Path | None:
         if specifier.startswith("."):
             return self._file_or_index(from_file.parent / specifier)
         config = self.tsconfig_for(from_file)

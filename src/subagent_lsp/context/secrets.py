@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 PLACEHOLDER = "<redacted secret>"
 
@@ -27,7 +28,9 @@ _NAMED_SECRET = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
 def redact(text: str) -> str:
+    # Cached: the same definitions are redacted again for every request that includes them.
     text = _PRIVATE_KEY.sub(PLACEHOLDER, text)
     text = _TOKENS.sub(PLACEHOLDER, text)
     text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{PLACEHOLDER}@", text)

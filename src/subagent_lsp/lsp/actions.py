@@ -20,7 +20,7 @@ from ..positions import position_to_offset
 from ..syntax import SourceFile, code_facts, find_instruction, language_for, resolve_target
 from . import commands
 from .apply import CannotApply, plan_files, workspace_edit
-from .documents import uri_to_path, workspace_view
+from .documents import uri_to_path
 from .progress import ActionProgress, cancel_task_soon
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ class ActionRunner:
     async def _run(self, job: ActionJob, title: str, progress: ActionProgress) -> dict[str, Any]:
         ls = self._ls
         roots = ls.roots(job.path)
-        view = workspace_view(ls.workspace, roots, ls.index_for(roots), ls.settings.exclude)
+        view = ls.view(roots)
         label = f"{job.agent.name}: {title}"
         try:
             result = await run_action(job, ls.settings, view, progress.update)

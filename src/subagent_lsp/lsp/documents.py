@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 from pygls.uris import from_fs_path, to_fs_path
@@ -54,8 +53,6 @@ def open_documents(workspace: Workspace) -> dict[Path, DocumentSnapshot]:
 
 
 def workspace_view(
-    workspace: Workspace, roots: Sequence[Path], index: ProjectIndex, exclude: Sequence[str] = ()
+    workspace: Workspace, index: ProjectIndex, exclusions: Exclusions
 ) -> WorkspaceView:
-    return WorkspaceView(
-        tuple(roots), open_documents(workspace), Exclusions(tuple(roots), tuple(exclude)), index
-    )
+    return WorkspaceView(index.roots, open_documents(workspace), exclusions, index)

@@ -23,7 +23,7 @@ from ..model.errors import sentence_for
 from ..positions import LineIndex
 from ..syntax import SourceFile, language_for
 from .actions import encoding_of
-from .documents import open_documents, uri_to_path, workspace_view
+from .documents import uri_to_path
 
 if TYPE_CHECKING:
     from ..server import SubagentServer
@@ -62,13 +62,16 @@ class HoverRunner:
         source = ls.runner.parsed.get(uri, doc.version, doc.source, language)
         offset = LineIndex(source.text).offset(position, encoding_of(ls))
         roots = ls.roots(path)
-        index = ls.index_for(roots)
-        documents = open_documents(ls.workspace)
-        view = workspace_view(ls.workspace, roots, index, ls.settings.exclude)
+        view = ls.view(roots)
 
         def find(name: str) -> Any:
             return find_symbol(
-                path, source, name, index=index, documents=documents, exclusions=view.exclusions
+                path,
+                source,
+                name,
+                index=view.index,
+                documents=view.documents,
+                exclusions=view.exclusions,
             )
 
         def display(p: Path) -> str:
@@ -93,8 +96,7 @@ class HoverRunner:
 
     async def _request(self, hovered: _Hovered, agent: Agent) -> tuple[str, dict[str, Any]]:
         ls = self._ls
-        roots = ls.roots(hovered.path)
-        view = workspace_view(ls.workspace, roots, ls.index_for(roots), ls.settings.exclude)
+        view = ls.view(ls.roots(hovered.path))
         facts = hovered.facts
         _, context = await asyncio.to_thread(
             gather_context,
