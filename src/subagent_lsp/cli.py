@@ -213,16 +213,13 @@ def _ask(args: argparse.Namespace) -> int:
 async def _run_ask(
     job: ActionJob, settings: Settings, view: WorkspaceView, root: Path, *, apply: bool
 ) -> int:
-    from .model.client import make_client
     from .model.errors import NoApiKey
     from .pipeline import ActionFailed, display_path, prepare, run_action
     from .prompt import render
 
-    try:
-        make_client(settings)
-    except NoApiKey as exc:
+    if not settings.resolved_api_key():
         print(render(await prepare(job, settings, view)))
-        print(f"\n{exc}", file=sys.stderr)
+        print(f"\n{NoApiKey()}", file=sys.stderr)
         return 3
     model = settings.model_for(job.agent.model, job.action_id)
     print(f"asking {job.agent.name} ({model})…", file=sys.stderr)

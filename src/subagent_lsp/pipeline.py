@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .agents import Agent
 from .context.gather import Context, ProjectIndex, gather_context
@@ -22,6 +23,9 @@ from .overlay import DocumentSnapshot, FileChange, Overlay
 from .prompt import build_request
 from .settings import Settings
 from .syntax import SourceFile
+
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +107,7 @@ async def run_action(
     settings: Settings,
     workspace: WorkspaceView,
     on_progress: Callable[[StreamProgress], None] | None = None,
+    client_for: Callable[[Settings], AsyncAnthropic] | None = None,
 ) -> ActionResult:
     """Ask the agent and return the changes it made to the overlay; raise ActionFailed otherwise."""
     request = await prepare(job, settings, workspace)
@@ -116,8 +121,9 @@ async def run_action(
         return ToolOutcome(result.content, result.is_error)
 
     try:
-        client = make_client(settings)
-        async with client:
+        # A long-lived caller (the server) passes a pooled client; otherwise one is made and closed.
+        client = (client_for or make_client)(settings)
+        try:
             outcome = await run_tool_loop(
                 client,
                 request,
@@ -125,6 +131,9 @@ async def run_action(
                 max_turns=settings.max_tool_turns,
                 on_progress=on_progress,
             )
+        finally:
+            if client_for is None:
+                await client.close()
     except asyncio.CancelledError:
         raise
     except ModelError as exc:

@@ -29,8 +29,21 @@ class LineIndex:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
-        self._ends = [m.start() for m in _LINE_BREAK.finditer(text)] + [len(text)]
+        self._ascii = text.isascii()
+        self.starts = [0]
+        self._ends = []
+        if "\r" in text:
+            for match in _LINE_BREAK.finditer(text):
+                self._ends.append(match.start())
+                self.starts.append(match.end())
+        else:
+            # The common case, without a regex: every line break is a single \n.
+            at = text.find("\n")
+            while at >= 0:
+                self._ends.append(at)
+                self.starts.append(at + 1)
+                at = text.find("\n", at + 1)
+        self._ends.append(len(text))
 
     def line_bounds(self, line: int) -> tuple[int, int]:
         """(start, end) of the line's content, excluding its line break."""
@@ -42,7 +55,7 @@ class LineIndex:
             return len(self.text)
         start, end = self.line_bounds(max(position.line, 0))
         wanted = max(position.character, 0)
-        if name == "utf-32" or self.text.isascii():
+        if name == "utf-32" or self._ascii:
             return min(start + wanted, end)
         units = 0
         offset = start
@@ -63,7 +76,7 @@ class LineIndex:
         # An offset between \r and \n belongs to the end of the line.
         column_end = min(offset, end)
         segment = self.text[start:column_end]
-        if name == "utf-32" or segment.isascii():
+        if name == "utf-32" or self._ascii or segment.isascii():
             return Position(line=line, character=len(segment))
         return Position(line=line, character=sum(_units(ch, name) for ch in segment))
 

@@ -22,6 +22,7 @@ from .lsp.actions import ActionRunner, list_code_actions
 from .lsp.agent_diagnostics import agent_diagnostics
 from .lsp.documents import uri_to_path, workspace_roots, workspace_view
 from .lsp.hover import EXPLAIN, HoverRunner
+from .model.client import ClientPool
 from .pipeline import WorkspaceView
 from .settings import SECTION, Settings
 
@@ -47,6 +48,7 @@ class SubagentServer(LanguageServer):
         self.agents = AgentSet({}, ())
         self.runner = ActionRunner(self)
         self.hover = HoverRunner(self)
+        self.clients = ClientPool()
         self._agent_diagnostics: set[str] = set()
         self._reload_lock = asyncio.Lock()
         # Requests that need the agents wait for the first load instead of answering empty.

@@ -15,6 +15,8 @@ from typing import Literal
 import tree_sitter_typescript
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
+from .positions import LineIndex
+
 SyntaxLanguage = Literal["typescript", "tsx"]
 
 _HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "all"}
@@ -154,6 +156,14 @@ class SourceFile:
             self._line_starts[line + 1] - 1 if line + 1 < len(self._line_starts) else len(self.text)
         )
         return start, end
+
+    @property
+    def line_index(self) -> LineIndex:
+        """LSP position conversions for this text, built once."""
+        cached = self.memo.get("line_index")
+        if cached is None:
+            cached = self.memo["line_index"] = LineIndex(self.text)
+        return cached  # type: ignore[return-value]
 
     @property
     def line_count(self) -> int:

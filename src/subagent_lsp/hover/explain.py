@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..agents import Agent
 from ..context.gather import Context
-from ..model.client import make_client
 from ..model.errors import ModelError
 from ..settings import Settings
+
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic
 
 HOVER_PROTOCOL = """\
 # Explaining code in the editor
@@ -78,10 +80,9 @@ def explanation_request(
     }
 
 
-async def explain(request: dict[str, Any], settings: Settings) -> str:
+async def explain(request: dict[str, Any], client: AsyncAnthropic) -> str:
     """Stream one explanation; raise ModelError or an SDK error on failure."""
-    client = make_client(settings)
-    async with client, client.messages.stream(**request) as stream:
+    async with client.messages.stream(**request) as stream:
         message = await stream.get_final_message()
     if message.stop_reason == "refusal":
         raise ModelError("The model declined to explain this code.")

@@ -16,7 +16,6 @@ from pygls.protocol.json_rpc import MsgId
 from ..actions import ASK, CODE_ACTION_KIND, OfferedAction, intent, offered_actions
 from ..agents import Agent
 from ..pipeline import ActionFailed, ActionJob, display_path, run_action
-from ..positions import position_to_offset
 from ..syntax import SourceFile, code_facts, find_instruction, language_for, resolve_target
 from . import commands
 from .apply import CannotApply, plan_files, workspace_edit
@@ -99,8 +98,8 @@ def list_code_actions(
         return None
     source = ls.runner.parsed.get(uri, doc.version, doc.source, language)
     encoding = encoding_of(ls)
-    start = position_to_offset(source.text, params.range.start, encoding)
-    end = position_to_offset(source.text, params.range.end, encoding)
+    start = source.line_index.offset(params.range.start, encoding)
+    end = source.line_index.offset(params.range.end, encoding)
     start, end = min(start, end), max(start, end)
     target = resolve_target(source, start, end)
     facts = code_facts(source, target)
@@ -181,8 +180,8 @@ class ActionRunner:
             raise JsonRpcInvalidParams("The instruction is empty.")
         path, source, version = await self._load(parsed.uri)
         encoding = encoding_of(self._ls)
-        start = position_to_offset(source.text, parsed.range.start, encoding)
-        end = position_to_offset(source.text, parsed.range.end, encoding)
+        start = source.line_index.offset(parsed.range.start, encoding)
+        end = source.line_index.offset(parsed.range.end, encoding)
         job = ActionJob(path, source, version, start, end, agent, parsed.action, instruction)
 
         task = asyncio.current_task()
@@ -210,7 +209,9 @@ class ActionRunner:
         view = ls.view(roots)
         label = f"{job.agent.name}: {title}"
         try:
-            result = await run_action(job, ls.settings, view, progress.update)
+            result = await run_action(
+                job, ls.settings, view, progress.update, client_for=ls.clients.get
+            )
             display = {c.path: display_path(c.path, roots) for c in result.changes}
             plan = await plan_files(result.changes, ls.workspace, display)
             edit = workspace_edit(plan, ls.client_capabilities, encoding_of(ls), label)

@@ -20,7 +20,6 @@ from ..context.gather import find_symbol, gather_context
 from ..hover.explain import ExplanationCache, explain, explanation_request
 from ..hover.facts import HoverFacts, static_facts
 from ..model.errors import sentence_for
-from ..positions import LineIndex
 from ..syntax import SourceFile, language_for
 from .actions import encoding_of
 from .documents import uri_to_path
@@ -60,7 +59,7 @@ class HoverRunner:
         if language is None:
             return None
         source = ls.runner.parsed.get(uri, doc.version, doc.source, language)
-        offset = LineIndex(source.text).offset(position, encoding_of(ls))
+        offset = source.line_index.offset(position, encoding_of(ls))
         roots = ls.roots(path)
         view = ls.view(roots)
 
@@ -84,7 +83,7 @@ class HoverRunner:
         return _Hovered(uri, path, source, facts) if facts is not None else None
 
     def _hover(self, hovered: _Hovered, markdown: str) -> types.Hover:
-        index = LineIndex(hovered.source.text)
+        index = hovered.source.line_index
         encoding = encoding_of(self._ls)
         return types.Hover(
             contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown),
@@ -151,7 +150,7 @@ class HoverRunner:
         if task is not None:
             self._inflight[uri] = task
         try:
-            text = await explain(request, self._ls.settings)
+            text = await explain(request, self._ls.clients.get(self._ls.settings))
         finally:
             if self._inflight.get(uri) is task:
                 del self._inflight[uri]

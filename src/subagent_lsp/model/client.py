@@ -24,3 +24,24 @@ def make_client(settings: Settings) -> AsyncAnthropic:
         timeout=settings.request_timeout,
         max_retries=settings.max_retries,
     )
+
+
+class ClientPool:
+    """One SDK client per configuration, reused so that its connections stay open between requests."""
+
+    def __init__(self) -> None:
+        self._config: tuple[object, ...] | None = None
+        self._client: AsyncAnthropic | None = None
+
+    def get(self, settings: Settings) -> AsyncAnthropic:
+        config = (
+            settings.resolved_api_key(),
+            settings.resolved_base_url(),
+            settings.request_timeout,
+            settings.max_retries,
+        )
+        if self._client is None or config != self._config:
+            # The previous client's pooled connections close when it is garbage collected.
+            self._client = make_client(settings)
+            self._config = config
+        return self._client
