@@ -44,3 +44,11 @@ def test_key_and_base_url_fall_back_to_the_environment(monkeypatch: pytest.Monke
     assert Settings().resolved_api_key() == "from-env"
     assert Settings(api_key="from-settings").resolved_api_key() == "from-settings"
     assert Settings().resolved_base_url() == "http://127.0.0.1:9"
+
+
+def test_retries_can_be_turned_off_but_limits_must_be_positive() -> None:
+    settings = Settings().merged({"maxRetries": 0, "maxTokens": 0, "hover": {"mode": "static"}})
+    assert settings.max_retries == 0
+    assert settings.max_tokens == Settings().max_tokens
+    assert settings.hover_mode == "static"
+    assert Settings().merged({"hoverMode": "sometimes"}).hover_mode == "model"

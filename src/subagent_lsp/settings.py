@@ -129,8 +129,11 @@ def _camel(name: str) -> str:
 _OPTIONAL = frozenset({"api_key", "base_url", "user_agents_dir"})
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+_ZERO_ALLOWED = frozenset({"max_retries"})
+
+
+def _is_number(value: Any, minimum: float = 0) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > minimum
 
 
 def _coerce(value: Any, current: Any, name: str) -> Any:
@@ -142,7 +145,8 @@ def _coerce(value: Any, current: Any, name: str) -> Any:
         if isinstance(value, bool):
             return value
     elif isinstance(current, int):
-        if _is_number(value) and int(value) == value:
+        minimum = -1 if name in _ZERO_ALLOWED else 0
+        if _is_number(value, minimum) and int(value) == value:
             return int(value)
     elif isinstance(current, float):
         if _is_number(value):

@@ -46,11 +46,15 @@ def sentence_for(exc: BaseException, settings: Settings, model: str) -> str:
         )
     if isinstance(exc, anthropic.RateLimitError):
         return "The Anthropic API is rate limiting this key (429)." + _retry_after(exc)
-    if isinstance(exc, anthropic.APITimeoutError):
+    # Mid-stream the SDK lets its HTTP library's own errors through; name them without importing it.
+    lineage = {cls.__name__ for cls in type(exc).__mro__}
+    if isinstance(exc, anthropic.APITimeoutError) or "TimeoutException" in lineage:
         return (
             f"The model did not answer within {settings.request_timeout:g} s: try again, or raise "
             "subagentLsp.requestTimeout."
         )
+    if "TransportError" in lineage:
+        return "The connection to the API broke off in the middle of the reply: try again."
     if isinstance(exc, anthropic.APIConnectionError):
         return f"Could not reach {where}: check the network or subagentLsp.baseUrl."
     if isinstance(exc, anthropic.APIStatusError):

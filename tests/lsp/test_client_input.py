@@ -1,0 +1,126 @@
+"""Odd input from the client gets a proper answer, and edits land exactly in every encoding."""
+
+from __future__ import annotations
+
+import pytest
+from lsprotocol import types
+
+from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
+from tests.lsp.editor import Editor
+from tests.lsp.test_code_actions import ROUTE, _open_route
+
+EMOJI_ROUTE = ROUTE.replace(
+    "  app.get(",
+    '  // 🚀 orders, fast 🎉 — «ünïcödé»\n  app.get("/orders/🆔", async () => "🙂");\n  app.get(',
+)
+
+
+async def test_edits_after_astral_characters_land_exactly_in_the_negotiated_encoding(
+    editor: Editor, fake_api: FakeAnthropic
+) -> None:
+    uri = _open_route(editor, EMOJI_ROUTE)
+    fake_api.enqueue(
+        tool_reply(
+            [
+                {
+                    "command": "str_replace",
+                    "path": "src/routes/orders.ts",
+                    "old_str": 'async () => "🙂"',
+                    "new_str": 'async () => "😀 ok"',
+                },
+                {
+                    "command": "str_replace",
+                    "path": "src/routes/orders.ts",
+                    "old_str": "return rows[0];",
+                    "new_str": "return rows[0] ?? null;",
+                },
+            ]
+        ),
+        text_reply("Done."),
+    )
+    actions = await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
+    result = await editor.run(actions[0])
+
+    assert result["applied"] is True
+    expected = EMOJI_ROUTE.replace('async () => "🙂"', 'async () => "😀 ok"').replace(
+        "return rows[0];", "return rows[0] ?? null;"
+    )
+    assert editor.text(uri) == expected
+    # Neovim offers utf-8 first and gets it; VS Code speaks utf-16.
+    assert editor.encoding == ("utf-8" if editor.preset == "neovim" else "utf-16")
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [((9, 20), (9, 4)), ((500, 0), (900, 3)), ((9, 400), (9, 400))],
+    ids=["reversed", "past the end", "past the line end"],
+)
+async def test_odd_ranges_still_get_an_answer(
+    editor: Editor, start: tuple[int, int], end: tuple[int, int]
+) -> None:
+    uri = _open_route(editor)
+    rng = types.Range(
+        start=types.Position(line=start[0], character=start[1]),
+        end=types.Position(line=end[0], character=end[1]),
+    )
+    actions = await editor.code_actions(uri, rng)
+    assert isinstance(actions, list)
+    assert await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
+
+
+async def test_an_untitled_document_lists_actions_but_cannot_be_edited_by_the_agent(
+    editor: Editor, fake_api: FakeAnthropic
+) -> None:
+    uri = "untitled:Untitled-1"
+    editor.client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="typescript", version=1, text=ROUTE
+            )
+        )
+    )
+    rng = editor.range_of(_open_route(editor), "return rows[0]", empty=True)
+    actions = await editor.code_actions(uri, rng)
+    assert actions
+    with pytest.raises(Exception, match="not a file on disk"):
+        await editor.run(actions[0])
+    assert fake_api.requests == []
+
+
+async def test_unknown_commands_are_refused_and_the_server_keeps_serving(editor: Editor) -> None:
+    with pytest.raises(Exception, match="not defined"):
+        await editor.client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="subagent-lsp.selfDestruct", arguments=[])
+        )
+    for bad in ([{"uri": 3}], [{"uri": "file:///x.ts", "range": "all"}], [1, 2]):
+        with pytest.raises(Exception):  # noqa: B017 - an error response, whatever its wording
+            await editor.client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command="subagent-lsp.runAction", arguments=bad)
+            )
+    uri = _open_route(editor)
+    assert await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
+
+
+async def test_a_ten_megabyte_document_is_served(editor: Editor, fake_api: FakeAnthropic) -> None:
+    filler = "".join(f"export const value{n} = {n};\n" for n in range(400_000))
+    text = ROUTE + filler
+    assert len(text.encode()) > 10_000_000
+    uri = _open_route(editor, text)
+    actions = await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
+    assert actions
+    fake_api.enqueue(
+        tool_reply(
+            [
+                {
+                    "command": "str_replace",
+                    "path": "src/routes/orders.ts",
+                    "old_str": "return rows[0];",
+                    "new_str": "return rows[0] ?? null;",
+                }
+            ]
+        ),
+        text_reply("Done."),
+    )
+    result = await editor.run(actions[0])
+    assert result["applied"] is True
+    assert editor.text(uri) == text.replace("return rows[0];", "return rows[0] ?? null;")
