@@ -10,6 +10,7 @@ import logging
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -150,7 +151,8 @@ def _root(path: Path, given: str | None) -> Path:
 
 def _context(args: argparse.Namespace) -> int:
     """Print exactly the context that would be sent for a selection, and why."""
-    from .context.gather import _cost, gather_context
+    from .context.gather import cost_of
+    from .pipeline import context_for
     from .settings import Settings
 
     try:
@@ -160,23 +162,16 @@ def _context(args: argparse.Namespace) -> int:
         return 2
     settings = Settings()
     view = _workspace(_root(path, args.root), settings)
-    budget = args.budget or settings.context_tokens
-    _, context = gather_context(
-        path,
-        source,
-        start,
-        end,
-        index=view.index,
-        documents={},
-        exclusions=view.exclusions,
-        budget=budget,
-    )
+    if args.budget:
+        settings = replace(settings, context_tokens=args.budget)
+    budget = settings.context_tokens
+    context = context_for(path, source, start, end, settings, view)
     if args.json:
         print(json.dumps({**context.to_json(), "text": context.render()}, indent=2))
         return 0
     print(f"context: {context.used_tokens} of {budget} tokens")
     for item, form in context.items:
-        tokens = _cost(item, form)
+        tokens = cost_of(item, form)
         name = f" {item.symbol}" if item.symbol and item.kind != "selection" else ""
         print(
             f"  {form:8} {tokens:6}  p{item.priority} {item.kind:10} {item.path}{name}: {item.reason}"

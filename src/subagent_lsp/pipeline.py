@@ -74,13 +74,20 @@ def display_path(path: Path, roots: Sequence[Path]) -> str:
     return path.as_posix()
 
 
-def gather(job: ActionJob, settings: Settings, workspace: WorkspaceView) -> Context:
-    """The context for a job: blocking file reads, so call it in a worker thread."""
+def context_for(
+    path: Path,
+    source: SourceFile,
+    start: int,
+    end: int,
+    settings: Settings,
+    workspace: WorkspaceView,
+) -> Context:
+    """The context for code in a file: blocking file reads, so call it in a worker thread."""
     _, context = gather_context(
-        job.path,
-        job.source,
-        job.start,
-        job.end,
+        path,
+        source,
+        start,
+        end,
         index=workspace.index,
         documents=workspace.documents,
         exclusions=workspace.exclusions,
@@ -91,7 +98,9 @@ def gather(job: ActionJob, settings: Settings, workspace: WorkspaceView) -> Cont
 
 async def prepare(job: ActionJob, settings: Settings, workspace: WorkspaceView) -> ModelRequest:
     """Everything that is sent, built without calling the model (also the command line's dry run)."""
-    context = await asyncio.to_thread(gather, job, settings, workspace)
+    context = await asyncio.to_thread(
+        context_for, job.path, job.source, job.start, job.end, settings, workspace
+    )
     return build_request(
         agent=job.agent,
         model=settings.model_for(job.agent.model, job.action_id),

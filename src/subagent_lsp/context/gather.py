@@ -108,7 +108,7 @@ class Context:
 
     @property
     def used_tokens(self) -> int:
-        return sum(_cost(item, form) for item, form in self.items)
+        return sum(cost_of(item, form) for item, form in self.items)
 
     def included(self) -> list[tuple[ContextItem, str]]:
         out: list[tuple[ContextItem, str]] = []
@@ -368,7 +368,7 @@ def _project_item(
     return ContextItem(4, "project", display, None, "project facts", text, None)
 
 
-def _cost(item: ContextItem, form: Form) -> int:
+def cost_of(item: ContextItem, form: Form) -> int:
     if form == "full":
         return item.tokens
     if form == "short":
@@ -380,7 +380,7 @@ def _fit(items: list[ContextItem], budget: int) -> tuple[tuple[ContextItem, Form
     forms: list[Form] = ["full"] * len(items)
 
     def used() -> int:
-        return sum(_cost(item, form) for item, form in zip(items, forms, strict=True))
+        return sum(cost_of(item, form) for item, form in zip(items, forms, strict=True))
 
     # Lowest priority first; within a priority, the item gathered last goes first.
     order = sorted(range(len(items)), key=lambda i: (-items[i].priority, -i))

@@ -16,10 +16,11 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from ..agents import Agent
-from ..context.gather import find_symbol, gather_context
+from ..context.gather import find_symbol
 from ..hover.explain import ExplanationCache, explain, explanation_request
 from ..hover.facts import HoverFacts, static_facts
 from ..model.errors import sentence_for
+from ..pipeline import context_for
 from ..syntax import SourceFile, language_for
 from .actions import encoding_of
 from .documents import uri_to_path
@@ -97,16 +98,14 @@ class HoverRunner:
         ls = self._ls
         view = ls.view(ls.roots(hovered.path))
         facts = hovered.facts
-        _, context = await asyncio.to_thread(
-            gather_context,
+        context = await asyncio.to_thread(
+            context_for,
             hovered.path,
             hovered.source,
             facts.code_start,
             facts.code_end,
-            index=view.index,
-            documents=view.documents,
-            exclusions=view.exclusions,
-            budget=ls.settings.context_tokens,
+            ls.settings,
+            view,
         )
         model = ls.settings.hover_model_id()
         key = ExplanationCache.key(agent, model, facts.markdown, context)
