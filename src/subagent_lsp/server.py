@@ -264,6 +264,8 @@ async def ask(ls: SubagentServer, *args: Any) -> dict[str, Any]:
 @server.command(commands.LIST_AGENTS)
 async def list_agents(ls: SubagentServer, *args: Any) -> list[dict[str, Any]]:
     await ls.wait_for_agents()
+    ordered = ls.agents.ordered()
+    default = ls.agents.default() if ordered else None
     return [
         {
             "name": agent.name,
@@ -271,8 +273,9 @@ async def list_agents(ls: SubagentServer, *args: Any) -> list[dict[str, Any]]:
             "model": ls.settings.model_for(agent.model),
             "source": agent.source,
             "path": str(agent.path),
+            "default": agent is default,
         }
-        for agent in ls.agents.ordered()
+        for agent in ordered
     ]
 
 

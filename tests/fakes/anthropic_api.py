@@ -351,7 +351,7 @@ class FakeAnthropic:
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
         self._port: int | None = None
-        self._handlers: set[asyncio.Task[None]] = set()
+        self._handlers: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -381,10 +381,16 @@ class FakeAnthropic:
     async def _shutdown(self) -> None:
         if self._server is not None:
             self._server.close()
-        # Streams held by a test that never released them would otherwise keep the loop busy.
-        for task in self._handlers:
-            task.cancel()
-        await asyncio.gather(*self._handlers, return_exceptions=True)
+        # Streams held by a test that never released them, and idle keep-alive connections, would
+        # otherwise keep the loop busy. Dropping the connection lets each handler end on its own;
+        # cancelling a server handler task makes asyncio log a spurious error.
+        for writer in self._handlers.values():
+            writer.transport.abort()
+        handlers = list(self._handlers)
+        if handlers:
+            _, stuck = await asyncio.wait(handlers, timeout=5)
+            for task in stuck:
+                task.cancel()
 
     def __enter__(self) -> FakeAnthropic:
         self.start()
@@ -478,7 +484,7 @@ class FakeAnthropic:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._handlers.add(task)
+        self._handlers[task] = writer
         connection = _Connection(reader, writer)
         try:
             while await self._answer_next(connection):
@@ -488,7 +494,7 @@ class FakeAnthropic:
         except Exception:
             log.exception("the fake Anthropic API failed while answering a request")
         finally:
-            self._handlers.discard(task)
+            self._handlers.pop(task, None)
             writer.close()
 
     async def _answer_next(self, connection: _Connection) -> bool:

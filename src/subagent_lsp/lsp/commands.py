@@ -13,7 +13,7 @@ RUN_ACTION = "subagent-lsp.runAction"
 ASK = "subagent-lsp.ask"
 """Run a free-form instruction on a range, for editor plugins that prompt: {uri, range, instruction, agent?}."""
 LIST_AGENTS = "subagent-lsp.listAgents"
-"""The agents found, for pickers: [{name, description, model, source, path}]."""
+"""The agents found, for pickers: [{name, description, model, source, path, default}]."""
 RELOAD_AGENTS = "subagent-lsp.reloadAgents"
 
 ALL = (RUN_ACTION, ASK, LIST_AGENTS, RELOAD_AGENTS)

@@ -1,0 +1,297 @@
+"""The VS Code extension in real VS Code: code-server with the packaged .vsix, driven in Chromium.
+
+`scripts/editor-deps` (run by `scripts/test`) installs what this needs; when something is missing the
+test fails with the command to run, it never skips.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import DUMMY_KEY, REPO
+from tests.fakes.anthropic_api import FakeAnthropic, Reply, text_reply, tool_reply
+
+HERE = Path(__file__).parent / "vscode"
+VSIX = REPO / "editors" / "vscode" / "subagent-lsp.vsix"
+CODE_SERVER = HERE / "node_modules" / ".bin" / "code-server"
+# scripts/editor-deps links Node.js 24 from the test extra's wheel next to the interpreter.
+NODE = Path(sys.executable).parent / "node"
+CHROMIUM = Path("/usr/bin/chromium")
+INSTALL_HINT = "run scripts/editor-deps (scripts/test does) to install it"
+
+REVIEWER = """---
+name: api-reviewer
+description: Reviews Fastify routes for HTTP semantics.
+model: haiku
+---
+You review HTTP APIs.
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"code-server exited:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"code-server did not answer:\n{log.read_text(errors='replace')}")
+
+
+class CodeServer:
+    """code-server with the packaged extension, on a copy of examples/ with two workspace agents."""
+
+    def __init__(self, project: Path, home: Path, fake_api: FakeAnthropic, tmp_path: Path) -> None:
+        for needed in (VSIX, CODE_SERVER, NODE, CHROMIUM):
+            assert needed.exists(), f"{needed} is missing: {INSTALL_HINT}"
+        (project / ".claude" / "agents" / "api-reviewer.md").write_text(REVIEWER, encoding="utf-8")
+        self.project, self.tmp_path = project, tmp_path
+        self.url = ""
+        self._process: subprocess.Popen[bytes] | None = None
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+        self.env.update(
+            {
+                "HOME": str(home),
+                "XDG_CONFIG_HOME": str(home / ".config"),
+                "XDG_DATA_HOME": str(home / ".data"),
+                "PATH": f"{NODE.parent}{os.pathsep}{self.env.get('PATH', '')}",
+                "ANTHROPIC_API_KEY": DUMMY_KEY,
+                "ANTHROPIC_BASE_URL": fake_api.base_url,
+            }
+        )
+
+    def start(self, *, trusted: bool) -> None:
+        user_data, extensions = self.tmp_path / "user-data", self.tmp_path / "extensions"
+        (user_data / "User").mkdir(parents=True)
+        settings = {
+            "subagentLsp.pythonPath": sys.executable,
+            "security.workspace.trust.enabled": not trusted,
+            "security.workspace.trust.startupPrompt": "never",
+            "workbench.startupEditor": "none",
+            "workbench.secondarySideBar.defaultVisibility": "hidden",
+            "chat.disableAIFeatures": True,
+            "telemetry.telemetryLevel": "off",
+            "extensions.autoCheckUpdates": False,
+            "extensions.autoUpdate": False,
+            "workbench.tips.enabled": False,
+            # Only the keyboard shows hovers, so a resting mouse cannot spend a scripted reply.
+            "editor.hover.enabled": False,
+            "editor.stickyScroll.enabled": False,
+        }
+        (user_data / "User" / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
+        common = ["--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
+        subprocess.run(
+            [str(CODE_SERVER), *common, "--install-extension", str(VSIX)],
+            env=self.env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        port = _free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        log = self.tmp_path / "code-server.log"
+        flags = [
+            "--auth=none",
+            f"--bind-addr=127.0.0.1:{port}",
+            "--disable-telemetry",
+            "--disable-update-check",
+            "--disable-getting-started-override",
+        ]
+        if trusted:
+            flags.append("--disable-workspace-trust")
+        with log.open("wb") as out:
+            self._process = subprocess.Popen(
+                [str(CODE_SERVER), *common, *flags, str(self.project)],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        _wait_until_serving(self.url, self._process, log)
+
+    def drive(self, steps: str, **inputs: str) -> dict[str, Any]:
+        """Run the browser driver for ``steps``; what it saw, or a failed assertion with why."""
+        result_file, screenshot = self.tmp_path / "result.json", self.tmp_path / "failure.png"
+        env = {
+            **self.env,
+            "CODE_SERVER_URL": self.url,
+            "WORKSPACE": str(self.project),
+            "CHROMIUM": str(CHROMIUM),
+            "RESULT": str(result_file),
+            "SCREENSHOT": str(screenshot),
+            "STEPS": steps,
+            "ROUTE_FILE": str(self.project / "src/routes/users.ts"),
+            **inputs,
+        }
+        done = subprocess.run(
+            [str(NODE), str(HERE / "drive.mjs")],
+            env=env,
+            cwd=HERE,
+            capture_output=True,
+            text=True,
+            timeout=420,
+            check=False,
+        )
+        assert result_file.exists(), f"the driver wrote no result:\n{done.stdout}\n{done.stderr}"
+        result: dict[str, Any] = json.loads(result_file.read_text(encoding="utf-8"))
+        assert result["error"] is None, f"{result['error']}\n(screenshot: {screenshot})"
+        return result
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+
+
+@pytest.fixture
+def code_server(
+    project: Path, home: Path, fake_api: FakeAnthropic, tmp_path: Path
+) -> Iterator[CodeServer]:
+    server = CodeServer(project, home, fake_api, tmp_path)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _line_of(text: str, line: str) -> str:
+    return str(text.splitlines().index(line) + 1)
+
+
+DELETE_LINE = "    await db.delete(users).where(eq(users.id, Number(id)));"
+DELETE_COMMENT = "    // Deleting a missing user is not an error."
+POST_LINE = '  app.post("/users", async (request, reply) => {'
+
+
+def _comment_the_delete(**slow: float) -> list[Reply]:
+    return [
+        tool_reply(
+            [
+                {
+                    "command": "str_replace",
+                    "path": "src/routes/users.ts",
+                    "old_str": f"{DELETE_LINE}\n",
+                    "new_str": f"{DELETE_COMMENT}\n{DELETE_LINE}\n",
+                }
+            ],
+            **slow,
+        ),
+        text_reply("Documented the delete."),
+    ]
+
+
+def test_code_action_ask_agent_and_hover_work_in_real_vscode(
+    code_server: CodeServer, project: Path, fake_api: FakeAnthropic
+) -> None:
+    route = project / "src/routes/users.ts"
+    original = route.read_text(encoding="utf-8")
+    fake_api.enqueue(
+        tool_reply(
+            [
+                {
+                    "command": "str_replace",
+                    "path": "src/routes/users.ts",
+                    "old_str": "    return reply.send(created);\n",
+                    "new_str": "    return reply.code(201).send(created);\n",
+                }
+            ]
+        ),
+        text_reply("Answered 201 Created."),
+        # Slow enough for the progress in the status bar to be seen.
+        *_comment_the_delete(delay=3.0),
+        text_reply("Creates a user; the body is not validated."),
+    )
+    code_server.start(trusted=True)
+    result = code_server.drive(
+        "codeAction,askAgent,hover",
+        STATUS_MODEL="claude-sonnet-5-5",
+        ROUTE_NAME="users.ts",
+        FILE_SHOWS="return reply.send(created)",
+        ACTION_LINE=_line_of(original, "    return reply.send(created);"),
+        ACTION_TITLE="backend-engineer: Follow REST conventions and status codes",
+        ACTION_RESULT="return reply.code(201).send(created)",
+        ASK_LINE=_line_of(original, DELETE_LINE),
+        ASK_AGENT="backend-engineer",
+        ASK_INSTRUCTION="explain why deleting is idempotent",
+        ASK_PROGRESS="backend-engineer: Ask",
+        ASK_RESULT=DELETE_COMMENT.strip(),
+        HOVER_AT=_line_of(original, POST_LINE) + ":8",
+        HOVER_EXPECT="Creates a user; the body is not validated.",
+    )
+
+    expected = original.replace(
+        "    return reply.send(created);\n", "    return reply.code(201).send(created);\n"
+    ).replace(f"{DELETE_LINE}\n", f"{DELETE_COMMENT}\n{DELETE_LINE}\n")
+    assert route.read_text(encoding="utf-8") == expected
+    assert "claude-sonnet-5-5" in result["status"]
+    assert any("Follow REST conventions" in t for t in result["steps"][0]["titles"])
+    # The picker offers every agent, the default one first, each with its model.
+    picked = result["steps"][1]["agents"]
+    assert len(picked) == 2
+    assert picked[0].startswith("backend-engineer") and "claude-sonnet-5-5" in picked[0]
+    assert picked[1].startswith("api-reviewer") and "claude-haiku-5-5" in picked[1]
+    progress = result["steps"][1]["progress"]
+    assert "starting" in progress or "tokens" in progress
+    ask_prompt = "\n".join(b["text"] for b in fake_api.requests[2].body["messages"][0]["content"])
+    assert "explain why deleting is idempotent" in ask_prompt
+    assert "POST /users" in result["hover"]
+    assert "Creates a user; the body is not validated." in result["hover"]
+
+
+def test_an_untrusted_folder_cannot_supply_its_own_agents(
+    code_server: CodeServer, project: Path, fake_api: FakeAnthropic
+) -> None:
+    route = project / "src/routes/users.ts"
+    original = route.read_text(encoding="utf-8")
+    # The folder also tries to turn its agents back on through its own settings.
+    (project / ".vscode").mkdir()
+    (project / ".vscode" / "settings.json").write_text(
+        json.dumps({"subagentLsp.workspaceAgents": True}), encoding="utf-8"
+    )
+    fake_api.enqueue(*_comment_the_delete(delay=1.0))
+    code_server.start(trusted=False)
+    result = code_server.drive(
+        "askAgent",
+        STATUS_MODEL="claude-sonnet-5-5",
+        ROUTE_NAME="users.ts",
+        FILE_SHOWS="return reply.send(created)",
+        ASK_LINE=_line_of(original, DELETE_LINE),
+        ASK_AGENT="backend-engineer",
+        ASK_INSTRUCTION="explain why deleting is idempotent",
+        ASK_PROGRESS="backend-engineer: Ask",
+        ASK_RESULT=DELETE_COMMENT.strip(),
+    )
+
+    # Only the bundled agent is offered (no picker, no api-reviewer), and it is what the model hears.
+    assert result["steps"][0]["agents"] == []
+    assert "backend-engineer" in result["askPrompt"]
+    workspace_prompt = (project / ".claude/agents/backend-engineer.md").read_text(encoding="utf-8")
+    system = fake_api.requests[0].body["system"]
+    system_text = system if isinstance(system, str) else "".join(b["text"] for b in system)
+    assert "app.build platform" in workspace_prompt
+    assert "app.build platform" not in system_text
+    assert DELETE_COMMENT in route.read_text(encoding="utf-8")
