@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import DUMMY_KEY
-from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
+from tests.fakes.anthropic_api import FakeAnthropic, error_reply, text_reply, tool_reply
 
 
 def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -152,3 +152,29 @@ def _messages(stream: bytes) -> list[dict[str, object]]:
         out.append(json.loads(rest[:length]))
         stream = rest[length:]
     return out
+
+
+def test_the_key_appears_in_no_output_even_when_the_call_fails(
+    project: Path, home: Path, fake_api: FakeAnthropic
+) -> None:
+    sentinel = "sk-ant-sentinel-7f3a9c-never-print-me"
+    env = {
+        "HOME": str(home),
+        "ANTHROPIC_API_KEY": sentinel,
+        "ANTHROPIC_BASE_URL": fake_api.base_url,
+    }
+    route = project / "src/routes/users.ts"
+    line = _route_line(route, "app.post(")
+    fake_api.enqueue(error_reply(401, "authentication_error", f"invalid x-api-key {sentinel[:12]}"))
+
+    context = _run(["context", f"{route}:{line}"], env, project)
+    failed = _run(["ask", f"{route}:{line}", "Validate the body"], env, project)
+
+    assert context.returncode == 0, context.stderr
+    assert failed.returncode != 0
+    assert "rejected the API key (401)" in failed.stderr
+    for output in (context.stdout, context.stderr, failed.stdout, failed.stderr):
+        assert sentinel not in output
+    # The key went where it belongs: to the API, and only there.
+    (request,) = fake_api.requests
+    assert sentinel in request.headers.get("x-api-key", request.headers.get("authorization", ""))

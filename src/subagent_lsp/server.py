@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidRequest, JsonRpcServerNotInitialized
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import MsgId
@@ -33,6 +34,30 @@ _AGENT_LOAD_WAIT = 10.0
 
 
 class AgentProtocol(LanguageServerProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._initialize_seen = False
+
+    def handle_message(self, message: Any) -> None:
+        # The lifecycle rules of the specification, which pygls leaves to servers: before
+        # `initialize`, requests get ServerNotInitialized and notifications are dropped; after
+        # `shutdown`, requests get an error instead of silence, so no client waits forever.
+        method = getattr(message, "method", None)
+        is_request = method is not None and getattr(message, "id", None) is not None
+        if not self._initialize_seen and method is not None:
+            if method == types.INITIALIZE:
+                self._initialize_seen = True
+            elif method != types.EXIT:
+                if is_request:
+                    early = JsonRpcServerNotInitialized(f"'{method}' before 'initialize'")
+                    self._send_response(message.id, None, early.to_response_error())
+                return
+        if self._shutdown and is_request:
+            late = JsonRpcInvalidRequest(f"'{method}' after 'shutdown': the server is stopping")
+            self._send_response(message.id, None, late.to_response_error())
+            return
+        super().handle_message(message)
+
     def _handle_cancel_notification(self, msg_id: MsgId) -> None:
         # pygls cancels only the request's outer future; the running action is a task of its own.
         super()._handle_cancel_notification(msg_id)
@@ -283,6 +308,19 @@ async def list_agents(ls: SubagentServer, *args: Any) -> list[dict[str, Any]]:
 async def reload_agents(ls: SubagentServer, *args: Any) -> int:
     await ls.reload_agents()
     return len(ls.agents.agents)
+
+
+@server.command(commands.STATUS)
+async def status(ls: SubagentServer, *args: Any) -> dict[str, Any]:
+    # For "is anything stuck?": work in flight, and the event loop's tasks besides this one.
+    return {
+        "version": __version__,
+        "agents": len(ls.agents.agents),
+        "openDocuments": len(ls.workspace.text_documents),
+        "runningActions": ls.runner.running,
+        "runningExplanations": ls.hover.running,
+        "tasks": len(asyncio.all_tasks()) - 1,
+    }
 
 
 class _ClientLogHandler(logging.Handler):

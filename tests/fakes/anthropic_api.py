@@ -345,6 +345,7 @@ class FakeAnthropic:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._script: deque[Reply] = deque()
+        self._answering = 0
         self._requests: list[RecordedRequest] = []
         self._disconnects = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -411,6 +412,11 @@ class FakeAnthropic:
         with self._lock:
             self._script.extend(replies)
 
+    def clear(self) -> None:
+        """Drop the replies no request has taken yet."""
+        with self._lock:
+            self._script.clear()
+
     @property
     def pending(self) -> int:
         """Scripted replies not yet taken by a request."""
@@ -422,6 +428,12 @@ class FakeAnthropic:
         """A copy of every request received so far, in order."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def answering(self) -> int:
+        """Replies being sent right now: a stream nobody closed stays counted here."""
+        with self._lock:
+            return self._answering
 
     @property
     def disconnects(self) -> int:
@@ -474,6 +486,11 @@ class FakeAnthropic:
             self._changed.notify_all()
         return reply
 
+    def _count_answering(self, step: int) -> None:
+        with self._changed:
+            self._answering += step
+            self._changed.notify_all()
+
     def _count_disconnect(self) -> None:
         with self._changed:
             self._disconnects += 1
@@ -524,6 +541,7 @@ class FakeAnthropic:
             return await self._send_json(connection, reply.status, reply.error or {}, reply.headers)
         model = str(request.body.get("model", "claude-fake"))
         usage = _usage(reply, request.body)
+        self._count_answering(+1)
         try:
             if request.body.get("stream"):
                 return await self._stream(connection, reply, model, usage)
@@ -531,6 +549,8 @@ class FakeAnthropic:
         except _ClientGone:
             self._count_disconnect()
             return False
+        finally:
+            self._count_answering(-1)
 
     async def _read_request(self, reader: asyncio.StreamReader) -> RecordedRequest | None:
         try:

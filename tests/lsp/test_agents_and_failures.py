@@ -188,3 +188,19 @@ async def test_the_key_never_reaches_the_editor(editor: Editor, fake_api: FakeAn
     assert len(fake_api.requests) == 3
     assert any("rate limiting" in text for text in seen)
     assert all(DUMMY_KEY not in text for text in seen)
+
+
+async def test_workspace_agents_can_be_refused_for_an_untrusted_folder(
+    project: Path, server_env: dict[str, str]
+) -> None:
+    client = await server_config(server_env).start()
+    editor = Editor(client, project, "vscode")
+    await editor.initialize({"subagentLsp": {"workspaceAgents": False}})
+    try:
+        agents = await editor.client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="subagent-lsp.listAgents", arguments=[])
+        )
+        assert [(a["name"], a["source"]) for a in agents] == [("backend-engineer", "bundled")]
+    finally:
+        await editor.shutdown()
+        await client.stop()

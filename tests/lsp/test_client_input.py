@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 from lsprotocol import types
 
@@ -124,3 +127,79 @@ async def test_a_ten_megabyte_document_is_served(editor: Editor, fake_api: FakeA
     result = await editor.run(actions[0])
     assert result["applied"] is True
     assert editor.text(uri) == text.replace("return rows[0];", "return rows[0] ?? null;")
+
+
+async def test_a_file_that_is_not_utf8_on_disk_is_left_out_and_never_rewritten(
+    editor: Editor, fake_api: FakeAnthropic
+) -> None:
+    schema = editor.path("src/db/schema.ts")
+    broken = b"export const orders = '\xff\xfe caf\xe9';\n"
+    schema.write_bytes(broken)
+    uri = _open_route(editor)
+    fake_api.enqueue(
+        tool_reply(
+            [
+                {"command": "view", "path": "src/db/schema.ts"},
+                {
+                    "command": "str_replace",
+                    "path": "src/db/schema.ts",
+                    "old_str": "orders",
+                    "new_str": "allOrders",
+                },
+                {
+                    "command": "str_replace",
+                    "path": "src/routes/orders.ts",
+                    "old_str": "return rows[0];",
+                    "new_str": "return rows.at(0);",
+                },
+            ]
+        ),
+        text_reply("Done."),
+    )
+    actions = await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
+    result = await editor.run(actions[0])
+
+    assert result["applied"] is True
+    assert schema.read_bytes() == broken
+    results = fake_api.requests[1].body["messages"][-1]["content"]
+    assert [r["is_error"] for r in results] == [True, True, False]
+    assert "not a UTF-8 text file" in str(results[0]["content"])
+    assert editor.text(uri) == ROUTE.replace("return rows[0];", "return rows.at(0);")
+
+
+async def test_rapid_typing_while_an_action_runs_ends_in_one_consistent_document(
+    editor: Editor, fake_api: FakeAnthropic
+) -> None:
+    hold = threading.Event()
+    uri = _open_route(editor)
+    fake_api.enqueue(
+        tool_reply(
+            [
+                {
+                    "command": "str_replace",
+                    "path": "src/routes/orders.ts",
+                    "old_str": "return rows[0];",
+                    "new_str": "return rows.at(0);",
+                }
+            ],
+            hold=hold,
+        ),
+        text_reply("Done."),
+    )
+    actions = await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
+    running = asyncio.ensure_future(editor.run(actions[0]))
+    comment = "// typed while the agent worked\n"
+    try:
+        await fake_api.wait_for_requests_async(1)
+        for n in range(1, len(comment) + 1):
+            editor.change(uri, comment[:n] + ROUTE)
+            # Code actions and hovers keep answering on every version in between.
+            if n % 8 == 0:
+                rng = editor.range_of(uri, "return rows[0]", empty=True)
+                assert await editor.code_actions(uri, rng)
+    finally:
+        hold.set()
+    result = await asyncio.wait_for(running, 20)
+
+    assert result["applied"] is True
+    assert editor.text(uri) == comment + ROUTE.replace("return rows[0];", "return rows.at(0);")

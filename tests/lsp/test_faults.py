@@ -1,8 +1,11 @@
-"""Every way the model API can fail: one clear sentence, no file changed, and the server keeps serving."""
+"""Every way the model API can fail, and every way a reply can reach too far: one clear sentence,
+no file changed outside what is allowed, and the server keeps serving."""
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
 
 import pytest
 from lsprotocol import types
@@ -99,3 +102,47 @@ async def test_a_failed_model_call_changes_nothing_and_says_what_to_do(
     assert "\n" not in error.message and DUMMY_KEY not in error.message
     # The server keeps serving.
     assert await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
+
+
+async def test_the_model_cannot_reach_through_symlinks_secrets_or_other_tools(
+    editor: Editor, fake_api: FakeAnthropic, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.ts"
+    outside.write_text("export const elsewhere = 1;\n", encoding="utf-8")
+    (editor.root / "src" / "linked.ts").symlink_to(outside)
+    (editor.root / "src" / "linked-dir").symlink_to(tmp_path, target_is_directory=True)
+    env_file = editor.root / ".env"
+    env_file.write_text("DATABASE_URL=postgres://admin:hunter2@db/prod\n", encoding="utf-8")
+    proof = tmp_path / "executed"
+    uri = _open_route(editor)
+    fake_api.enqueue(
+        tool_reply(
+            [
+                {"command": "view", "path": "src/linked.ts"},
+                {"command": "str_replace", "path": "src/linked.ts", "old_str": "1", "new_str": "2"},
+                {"command": "create", "path": "src/linked-dir/new.ts", "file_text": "x"},
+                {"command": "view", "path": ".env"},
+                {"command": "create", "path": ".env.local", "file_text": "STOLEN=1"},
+                {"command": "str_replace", "path": ".env", "old_str": "hunter2", "new_str": "x"},
+            ]
+        ),
+        tool_reply([{"command": f"touch {proof}"}], tool_name="bash"),
+        tool_reply([_edit("return rows[0];")]),
+        text_reply("Done."),
+    )
+    actions = await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
+    result = await editor.run(actions[0])
+
+    assert result["applied"] is True
+    assert editor.text(uri) == ROUTE.replace("return rows[0];", "changed")
+    refused = fake_api.requests[1].body["messages"][-1]["content"]
+    assert [r["is_error"] for r in refused] == [True] * 6
+    other_tool = fake_api.requests[2].body["messages"][-1]["content"]
+    assert [r["is_error"] for r in other_tool] == [True]
+    assert not proof.exists()
+    assert outside.read_text(encoding="utf-8") == "export const elsewhere = 1;\n"
+    assert not (tmp_path / "new.ts").exists()
+    assert not (editor.root / ".env.local").exists()
+    assert "hunter2" in env_file.read_text(encoding="utf-8")
+    # Nothing of the secret file went to the model (its own tool calls aside, which name "hunter2").
+    assert all("postgres://admin" not in json.dumps(r.body) for r in fake_api.requests)

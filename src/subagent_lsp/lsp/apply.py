@@ -54,7 +54,12 @@ async def plan_files(
             current: str | None = doc.source
             version: int | None = doc.version
         else:
-            current = await asyncio.to_thread(_read_disk, change.path)
+            try:
+                current = await asyncio.to_thread(_read_disk, change.path)
+            except UnicodeDecodeError as exc:
+                raise CannotApply(f"{name} is no longer UTF-8 text on disk") from exc
+            except OSError as exc:
+                raise CannotApply(f"{name} cannot be read any more ({exc.strerror})") from exc
             version = None
         if change.original is None:
             if current is not None:

@@ -15,8 +15,10 @@ ASK = "subagent-lsp.ask"
 LIST_AGENTS = "subagent-lsp.listAgents"
 """The agents found, for pickers: [{name, description, model, source, path, default}]."""
 RELOAD_AGENTS = "subagent-lsp.reloadAgents"
+STATUS = "subagent-lsp.status"
+"""What the server is doing: {version, agents, openDocuments, runningActions, runningExplanations, tasks}."""
 
-ALL = (RUN_ACTION, ASK, LIST_AGENTS, RELOAD_AGENTS)
+ALL = (RUN_ACTION, ASK, LIST_AGENTS, RELOAD_AGENTS, STATUS)
 
 
 class BadArguments(ValueError):

@@ -140,6 +140,10 @@ class HoverRunner:
             self.explained.add((hovered.uri, hovered.facts.code_start, hovered.facts.code_end))
         return self._hover(hovered, _combine(facts, agent, cached))
 
+    @property
+    def running(self) -> int:
+        return sum(not task.done() for task in self._inflight.values())
+
     async def _explain_once(self, uri: str, key: str, request: dict[str, Any]) -> str:
         """Run one explanation for ``uri``, cancelling any other still running for it."""
         previous = self._inflight.get(uri)
