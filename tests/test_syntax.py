@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from tree_sitter import Node
+
 from subagent_lsp.syntax import (
     SourceFile,
     code_facts,
@@ -10,6 +14,7 @@ from subagent_lsp.syntax import (
     language_for,
     resolve_target,
 )
+from tests.conftest import EXAMPLES
 
 ROUTES = """\
 import type { FastifyInstance } from "fastify";
@@ -221,3 +226,51 @@ def test_a_trpc_procedure_is_the_enclosure_of_its_resolver() -> None:
     target = resolve_target(src, at, at)
     assert (target.enclosing_kind, target.enclosing_name) == ("procedure", "byId")
     assert src.text[target.enclosing_start :].startswith("byId: publicProcedure")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    source=st.sampled_from(
+        [
+            (EXAMPLES / "src/routes/users.ts").read_text(encoding="utf-8"),
+            (EXAMPLES / "src/db/schema.ts").read_text(encoding="utf-8"),
+            '// 🚀 «ünïcödé»\nexport const a = "é€";\n',
+        ]
+    ),
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, 5000),
+            st.integers(0, 40),
+            st.text(alphabet="ab {}();\n\"'`/*=>.:🚀é€", max_size=10),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_reparsing_only_what_changed_gives_the_same_tree_as_a_full_parse(
+    source: str, edits: list[tuple[int, int, str]]
+) -> None:
+    previous = SourceFile(source, "typescript")
+    for at, removed, typed in edits:
+        old_shape = _shape(previous.tree.root_node)
+        start = at % (len(previous.text) + 1)
+        text = previous.text[:start] + typed + previous.text[start + removed :]
+        incremental = SourceFile(text, "typescript", previous)
+        fresh = SourceFile(text, "typescript")
+        root, full = incremental.tree.root_node, fresh.tree.root_node
+        assert (root.start_byte, root.end_byte) == (full.start_byte, full.end_byte)
+        # Where the text has syntax errors, tree-sitter's error recovery may settle differently
+        # when it reuses old nodes; everywhere else the trees must be the same to the byte.
+        if not full.has_error:
+            event("an error-free edit compared node by node")
+            assert _shape(root) == _shape(full)
+        assert _shape(previous.tree.root_node) == old_shape, "the previous tree is untouched"
+        previous = incremental
+
+
+def _shape(node: Node) -> list[tuple[str, int, int, tuple[int, int], tuple[int, int]]]:
+    """Every node with its byte and point span, in order: what tells two parse trees apart."""
+    out = [(node.type, node.start_byte, node.end_byte, node.start_point, node.end_point)]
+    for child in node.children:
+        out += _shape(child)
+    return out

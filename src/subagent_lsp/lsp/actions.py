@@ -48,7 +48,16 @@ class ParsedDocuments:
         if cached is not None and cached.text == text:
             self._cache.move_to_end(key)
             return cached
-        source = SourceFile(text, language)  # type: ignore[arg-type]
+        # The newest parsed version of the same document, to re-parse only what changed.
+        previous = next(
+            (
+                parsed
+                for (cached_uri, _, cached_language), parsed in reversed(self._cache.items())
+                if cached_uri == uri and cached_language == language
+            ),
+            None,
+        )
+        source = SourceFile(text, language, previous)  # type: ignore[arg-type]
         self._cache[key] = source
         while len(self._cache) > _PARSE_CACHE_SIZE:
             self._cache.popitem(last=False)
