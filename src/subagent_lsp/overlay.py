@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from .context.secrets import redact
+from .project import root_relative
 
 _SKIPPED_LISTING = {"node_modules", ".git", "dist", "build", "coverage"}
 _MAX_LISTING = 400
@@ -116,12 +117,7 @@ class Overlay:
         return real
 
     def display_path(self, path: Path) -> str:
-        for root in self._roots:
-            if path == root:
-                return "."
-            if root in path.parents:
-                return path.relative_to(root).as_posix()
-        return path.as_posix()
+        return root_relative(path, self._roots) or path.as_posix()
 
     # --- texts -----------------------------------------------------------------------------
     def _load(self, path: Path) -> _File | None:

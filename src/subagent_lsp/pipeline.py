@@ -20,6 +20,7 @@ from .model.client import make_client
 from .model.errors import ModelError, sentence_for
 from .model.loop import ModelRequest, StreamProgress, ToolOutcome, Usage, run_tool_loop
 from .overlay import DocumentSnapshot, FileChange, Overlay
+from .project import root_relative
 from .prompt import build_request
 from .settings import Settings
 from .syntax import SourceFile
@@ -66,12 +67,7 @@ class ActionFailed(Exception):
 
 
 def display_path(path: Path, roots: Sequence[Path]) -> str:
-    for root in roots:
-        try:
-            return path.relative_to(root).as_posix()
-        except ValueError:
-            continue
-    return path.as_posix()
+    return root_relative(path, roots) or path.as_posix()
 
 
 def context_for(

@@ -43,6 +43,16 @@ class ProjectFacts:
         return "\n".join(lines)
 
 
+def root_relative(path: Path, roots: Sequence[Path]) -> str | None:
+    """``path`` relative to the first workspace root that holds it ("." for a root), else None."""
+    for root in roots:
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return None
+
+
 def nearest_package_json(path: Path, roots: Sequence[Path]) -> Path | None:
     """The closest package.json above ``path`` that is still inside one of the roots."""
     for parent in path.parents:

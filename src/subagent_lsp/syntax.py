@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Literal, TypeVar, cast
 
 import tree_sitter_typescript
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
@@ -18,6 +19,7 @@ from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 from .positions import LineIndex
 
 SyntaxLanguage = Literal["typescript", "tsx"]
+_T = TypeVar("_T")
 
 _HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "all"}
 _ROUTE_CALLS = _HTTP_METHODS | {"route"}
@@ -126,8 +128,8 @@ class SourceFile:
         self._ascii = len(self._data) == len(text)
         self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self._byte_marks: list[int] | None = None
-        # Derived facts (declarations, identifiers) computed once per parsed text.
-        self.memo: dict[object, object] = {}
+        # Derived facts (declarations, identifiers) computed once per parsed text: see remember().
+        self._memo: dict[object, object] = {}
         self.tree: Tree = self._parse(previous)
 
     def _parse(self, previous: SourceFile | None) -> Tree:
@@ -216,13 +218,16 @@ class SourceFile:
         )
         return start, end
 
+    def remember(self, key: object, compute: Callable[[], _T]) -> _T:
+        """``compute()`` once per parsed text: facts derived from it never change."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast(_T, self._memo[key])
+
     @property
     def line_index(self) -> LineIndex:
         """LSP position conversions for this text, built once."""
-        cached = self.memo.get("line_index")
-        if cached is None:
-            cached = self.memo["line_index"] = LineIndex(self.text)
-        return cached  # type: ignore[return-value]
+        return self.remember("line_index", lambda: LineIndex(self.text))
 
     @property
     def line_count(self) -> int:
@@ -697,9 +702,10 @@ class ImportDecl:
 
 
 def imports(src: SourceFile) -> list[ImportDecl]:
-    cached = src.memo.get("imports")
-    if cached is not None:
-        return cached  # type: ignore[return-value]
+    return src.remember("imports", lambda: _read_imports(src))
+
+
+def _read_imports(src: SourceFile) -> list[ImportDecl]:
     found: list[ImportDecl] = []
     for node in src.tree.root_node.named_children:
         if node.type != "import_statement":
@@ -738,7 +744,6 @@ def imports(src: SourceFile) -> list[ImportDecl]:
                 tuple(bindings),
             )
         )
-    src.memo["imports"] = found
     return found
 
 
@@ -752,16 +757,14 @@ def _identifier_query(language: SyntaxLanguage) -> Query:
 
 def identifiers_in(src: SourceFile, start: int, end: int) -> frozenset[str]:
     """Every identifier (value or type) used between two offsets; memoised per file."""
-    key = ("identifiers", start, end)
-    cached = src.memo.get(key)
-    if cached is not None:
-        return cached  # type: ignore[return-value]
-    cursor = QueryCursor(_identifier_query(src.language))
-    cursor.set_byte_range(src.to_byte(start), src.to_byte(end))
-    data = src._data
-    found = frozenset(
-        data[node.start_byte : node.end_byte].decode("utf-8")
-        for node in cursor.captures(src.tree.root_node).get("name", [])
-    )
-    src.memo[key] = found
-    return found
+
+    def read() -> frozenset[str]:
+        cursor = QueryCursor(_identifier_query(src.language))
+        cursor.set_byte_range(src.to_byte(start), src.to_byte(end))
+        data = src._data
+        return frozenset(
+            data[node.start_byte : node.end_byte].decode("utf-8")
+            for node in cursor.captures(src.tree.root_node).get("name", [])
+        )
+
+    return src.remember(("identifiers", start, end), read)

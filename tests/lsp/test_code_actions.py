@@ -34,6 +34,15 @@ GUARDED = ROUTE.replace(
 )
 
 
+# The edit most tests script: one replacement in ROUTE.
+AT_ZERO = {
+    "command": "str_replace",
+    "path": "src/routes/orders.ts",
+    "old_str": "return rows[0];",
+    "new_str": "return rows.at(0);",
+}
+
+
 def _open_route(editor: Editor, text: str = ROUTE) -> str:
     path = editor.path("src/routes/orders.ts")
     path.write_text(text, encoding="utf-8")
@@ -217,14 +226,7 @@ async def test_progress_is_reported_while_the_reply_streams(
     uri = _open_route(editor)
     fake_api.enqueue(
         tool_reply(
-            [
-                {
-                    "command": "str_replace",
-                    "path": "src/routes/orders.ts",
-                    "old_str": "return rows[0];",
-                    "new_str": "return rows.at(0);",
-                }
-            ],
+            [AT_ZERO],
             text="Working on it " * 40,
             delay=0.05,
         ),
@@ -300,14 +302,6 @@ async def test_cancelling_the_progress_closes_the_upstream_connection(
         hold.set()
 
 
-AT_ZERO = {
-    "command": "str_replace",
-    "path": "src/routes/orders.ts",
-    "old_str": "return rows[0];",
-    "new_str": "return rows.at(0);",
-}
-
-
 async def _run_while_the_user_types(
     editor: Editor, fake_api: FakeAnthropic, typed: str
 ) -> tuple[str, dict[str, object]]:
@@ -360,12 +354,7 @@ async def test_a_tool_call_outside_the_workspace_is_refused_and_the_rest_applies
             [
                 {"command": "view", "path": "../outside.ts"},
                 {"command": "create", "path": str(outside), "file_text": "hacked"},
-                {
-                    "command": "str_replace",
-                    "path": "src/routes/orders.ts",
-                    "old_str": "return rows[0];",
-                    "new_str": "return rows.at(0);",
-                },
+                AT_ZERO,
             ]
         ),
         text_reply("Done."),

@@ -115,9 +115,10 @@ def _body_start(src: SourceFile, node: Node) -> int | None:
 
 def declarations(src: SourceFile) -> dict[str, Declaration]:
     """Top-level declarations by name; `export { a as b }` lists add their exported names."""
-    cached = src.memo.get("declarations")
-    if cached is not None:
-        return cached  # type: ignore[return-value]
+    return src.remember("declarations", lambda: _read_declarations(src))
+
+
+def _read_declarations(src: SourceFile) -> dict[str, Declaration]:
     found: dict[str, Declaration] = {}
     local_exports: list[tuple[str, str]] = []
     for statement in src.tree.root_node.named_children:
@@ -165,14 +166,14 @@ def declarations(src: SourceFile) -> dict[str, Declaration]:
     for exported_as, local in local_exports:
         if local in found and exported_as not in found:
             found[exported_as] = replace(found[local], exported=True)
-    src.memo["declarations"] = found
     return found
 
 
 def reexports(src: SourceFile) -> list[ReExport]:
-    cached = src.memo.get("reexports")
-    if cached is not None:
-        return cached  # type: ignore[return-value]
+    return src.remember("reexports", lambda: _read_reexports(src))
+
+
+def _read_reexports(src: SourceFile) -> list[ReExport]:
     found: list[ReExport] = []
     for statement in src.tree.root_node.named_children:
         if statement.type != "export_statement":
@@ -198,5 +199,4 @@ def reexports(src: SourceFile) -> list[ReExport]:
             if name is not None:
                 names[src.node_text(alias if alias is not None else name)] = src.node_text(name)
         found.append(ReExport(specifier, names))
-    src.memo["reexports"] = found
     return found

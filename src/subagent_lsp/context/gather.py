@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from ..exclusions import Exclusions
 from ..overlay import DocumentSnapshot
-from ..project import read_project_facts
+from ..project import read_project_facts, root_relative
 from ..syntax import SourceFile, Target, identifiers_in, imports, language_for, resolve_target
 from .declarations import Declaration, declarations, reexports
 from .modules import ModuleResolver
@@ -411,10 +411,7 @@ def gather_context(
     roots = index.roots
 
     def display(p: Path) -> str:
-        for root in roots:
-            if p == root or root in p.parents:
-                return p.relative_to(root).as_posix()
-        return p.name
+        return root_relative(p, roots) or p.name
 
     target = resolve_target(src, start, end)
     gatherer = _Gatherer(index, documents, exclusions, display)

@@ -21,6 +21,7 @@ from ..hover.explain import ExplanationCache, explain, explanation_request
 from ..hover.facts import HoverFacts, static_facts
 from ..model.errors import sentence_for
 from ..pipeline import context_for
+from ..project import root_relative
 from ..syntax import SourceFile, language_for
 from .actions import encoding_of
 from .documents import uri_to_path
@@ -75,10 +76,7 @@ class HoverRunner:
             )
 
         def display(p: Path) -> str:
-            for root in roots:
-                if root in p.parents:
-                    return p.relative_to(root).as_posix()
-            return p.name
+            return root_relative(p, roots) or p.name
 
         facts = static_facts(source, offset, find, display)
         return _Hovered(uri, path, source, facts) if facts is not None else None
@@ -142,7 +140,8 @@ class HoverRunner:
 
     @property
     def running(self) -> int:
-        return sum(not task.done() for task in self._inflight.values())
+        # Each explanation removes itself when it ends, however it ends.
+        return len(self._inflight)
 
     async def _explain_once(self, uri: str, key: str, request: dict[str, Any]) -> str:
         """Run one explanation for ``uri``, cancelling any other still running for it."""
