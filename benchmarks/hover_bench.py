@@ -14,16 +14,16 @@ import platform
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig, client_capabilities
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+from suite import p95  # noqa: E402
+from tests.fakes.anthropic_api import FakeAnthropic, text_reply  # noqa: E402
+from wire import WireClient, at  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.fakes.anthropic_api import FakeAnthropic, text_reply
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = HERE.parent / "examples"
 TARGETS = [
     ("src/routes/users.ts", 'app.post("/users"', 4, "route"),
     ("src/routes/users.ts", "users.createdAt", 2, "table"),
@@ -31,12 +31,6 @@ TARGETS = [
     ("src/routes/posts.ts", "listPostsQuery.parse", 3, "zod schema"),
     ("src/routes/posts.ts", "function slugify", 3, "nothing to say"),
 ]
-
-
-def _position(text: str, needle: str, delta: int) -> types.Position:
-    offset = text.index(needle) + delta
-    before = text[:offset]
-    return types.Position(line=before.count("\n"), character=offset - (before.rfind("\n") + 1))
 
 
 async def _run(runs: int) -> None:
@@ -49,40 +43,28 @@ async def _run(runs: int) -> None:
                 "ANTHROPIC_BASE_URL": api.base_url,
             }
         )
-        client = await ClientServerConfig(
-            server_command=[sys.executable, "-m", "subagent_lsp", "--log-level", "WARNING"],
-            server_env=env,
-        ).start()
-        root = EXAMPLES.resolve()
-        await client.initialize_session(
-            types.InitializeParams(
-                capabilities=client_capabilities("visual-studio-code"),
-                root_uri=root.as_uri(),
-                workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="examples")],
-            )
+        client = await WireClient.start(
+            [sys.executable, "-m", "subagent_lsp", "--log-level", "WARNING"], env
         )
+        root = EXAMPLES.resolve()
+        await client.initialize(root)
         texts = {}
-        for relative in {t[0] for t in TARGETS}:
+        for relative in sorted({t[0] for t in TARGETS}):
             texts[relative] = (root / relative).read_text(encoding="utf-8")
-            client.text_document_did_open(
-                types.DidOpenTextDocumentParams(
-                    text_document=types.TextDocumentItem(
-                        uri=(root / relative).as_uri(),
-                        language_id="typescript",
-                        version=1,
-                        text=texts[relative],
-                    )
-                )
+            client.open(root / relative)
+
+        def hover_mode(mode: str) -> None:
+            client.notify(
+                "workspace/didChangeConfiguration",
+                {"settings": {"subagentLsp": {"hoverMode": mode}}},
             )
 
         async def hover(relative: str, needle: str, delta: int) -> float:
-            params = types.HoverParams(
-                text_document=types.TextDocumentIdentifier(uri=(root / relative).as_uri()),
-                position=_position(texts[relative], needle, delta),
-            )
-            started = time.perf_counter()
-            await client.text_document_hover_async(params)
-            return (time.perf_counter() - started) * 1000
+            params = {
+                "textDocument": {"uri": (root / relative).as_uri()},
+                "position": at(texts[relative], needle, delta),
+            }
+            return await client.timed("textDocument/hover", params)
 
         print(
             f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -90,28 +72,17 @@ async def _run(runs: int) -> None:
         print(f"runs per target: {runs}, round trip through stdio (medians and p95)\n")
         print(f"{'hover':34} {'static ms':>10} {'p95':>6} {'cache hit ms':>13} {'p95':>6}")
         for relative, needle, delta, label in TARGETS:
-            client.workspace_did_change_configuration(
-                types.DidChangeConfigurationParams(
-                    settings={"subagentLsp": {"hoverMode": "static"}}
-                )
-            )
+            hover_mode("static")
             await hover(relative, needle, delta)
             static = [await hover(relative, needle, delta) for _ in range(runs)]
-            client.workspace_did_change_configuration(
-                types.DidChangeConfigurationParams(settings={"subagentLsp": {"hoverMode": "model"}})
-            )
+            hover_mode("model")
             api.enqueue(text_reply("A cached explanation."))
             await hover(relative, needle, delta)  # fills the cache (one model request)
             cached = [await hover(relative, needle, delta) for _ in range(runs)]
-
-            def p95(values: list[float]) -> float:
-                return sorted(values)[max(0, int(len(values) * 0.95) - 1)]
-
             print(
                 f"{label + ' (' + Path(relative).name + ')':34} {statistics.median(static):10.2f} "
                 f"{p95(static):6.2f} {statistics.median(cached):13.2f} {p95(cached):6.2f}"
             )
-        await client.shutdown_session()
         await client.stop()
 
 

@@ -2,9 +2,10 @@
 pipeline without the model, memory, and the cached share of each request.
 
 Run it through benchmarks/run, which installs typescript-language-server from npm first.
-Both servers run as subprocesses over stdio and are driven by pytest-lsp's client, on the same
-documents and ranges. The model is the test suite's fake Messages API on 127.0.0.1, answering at
-once, so what is measured is everything that is not the model. Medians unless it says p95.
+Both servers run as subprocesses over stdio and are driven by the same lean JSON-RPC client
+(wire.py), on the same documents and cursor positions. The model is the test suite's fake
+Messages API on 127.0.0.1, answering at once, so what is measured is everything that is not the
+model. Medians unless it says p95.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import sys
@@ -22,38 +24,39 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 from context_bench import generated_routes  # noqa: E402
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply  # noqa: E402
+from wire import WireClient, at, code_action_params  # noqa: E402
 
 EXAMPLES = HERE.parent / "examples"
 TLS = HERE / "node_modules" / ".bin" / "typescript-language-server"
 TSSERVER = HERE / "node_modules" / "typescript" / "lib" / "tsserver.js"
-CASES = [
-    ("src/routes/users.ts", 'app.post("/users"'),
-    ("src/routes/posts.ts", "const rows = await db"),
-    ("src/routes/reports.ts", 'app.get("/reports/170/:id"'),
-]
+DOCUMENTS = ["src/routes/users.ts", "src/routes/posts.ts", "src/routes/reports.ts"]
+FIRST_ACTION = ("src/routes/users.ts", 'app.post("/users"')
+_TOKEN = re.compile(r"\b\w")
 
 
-def _p95(values: list[float]) -> float:
+def p95(values: list[float]) -> float:
     return sorted(values)[max(0, int(len(values) * 0.95) - 1)]
 
 
-def _position(text: str, offset: int) -> types.Position:
-    before = text[:offset]
-    return types.Position(line=before.count("\n"), character=offset - (before.rfind("\n") + 1))
+def cursor_positions(text: str, count: int) -> list[dict[str, int]]:
+    """``count`` word starts spread evenly through the file: the cursor moving through it."""
+    starts = [m.start() for m in _TOKEN.finditer(text)]
+    chosen = [starts[i * len(starts) // count] for i in range(min(count, len(starts)))]
+    positions = []
+    for offset in chosen:
+        line_start = text.rfind("\n", 0, offset) + 1
+        positions.append({"line": text.count("\n", 0, offset), "character": offset - line_start})
+    return positions
 
 
-def _rss_mb(client: LanguageClient) -> float:
-    process = client._server
-    assert process is not None
-    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+def _rss_mb(client: WireClient) -> float:
+    status = Path(f"/proc/{client.process.pid}/status").read_text()
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
@@ -62,61 +65,30 @@ def _rss_mb(client: LanguageClient) -> float:
 class Server:
     def __init__(self, name: str, command: list[str], env: dict[str, str], options: Any) -> None:
         self.name, self.command, self.env, self.options = name, command, env, options
-        self.client: LanguageClient | None = None
+        self.client: WireClient | None = None
         self.opened: set[str] = set()
 
-    async def start(self, root: Path) -> tuple[float, LanguageClient]:
+    async def start(self, root: Path) -> tuple[float, WireClient]:
         started = time.perf_counter()
-        client = await ClientServerConfig(server_command=self.command, server_env=self.env).start()
-        client.feature(types.WORKSPACE_APPLY_EDIT)(_accept_edit)
-        await client.initialize_session(
-            types.InitializeParams(
-                capabilities=client_capabilities("visual-studio-code"),
-                root_uri=root.as_uri(),
-                workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
-                initialization_options=self.options,
-            )
-        )
-        self.client = client
+        client = await WireClient.start(self.command, self.env)
+        await client.initialize(root, self.options)
+        self.client, self.opened = client, set()
         return (time.perf_counter() - started) * 1000, client
 
     def open(self, path: Path) -> str:
         assert self.client is not None
-        uri = path.as_uri()
-        if uri not in self.opened:
-            self.opened.add(uri)
-            self.client.text_document_did_open(
-                types.DidOpenTextDocumentParams(
-                    text_document=types.TextDocumentItem(
-                        uri=uri,
-                        language_id="typescript",
-                        version=1,
-                        text=path.read_text(encoding="utf-8"),
-                    )
-                )
-            )
-        return uri
+        if path.as_uri() not in self.opened:
+            self.opened.add(self.client.open(path))
+        return path.as_uri()
 
-    async def code_action(self, uri: str, at: types.Position) -> float:
+    async def code_action(self, uri: str, position: dict[str, int]) -> float:
         assert self.client is not None
-        started = time.perf_counter()
-        await self.client.text_document_code_action_async(
-            types.CodeActionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                range=types.Range(start=at, end=at),
-                context=types.CodeActionContext(diagnostics=[]),
-            )
-        )
-        return (time.perf_counter() - started) * 1000
+        return await self.client.timed("textDocument/codeAction", code_action_params(uri, position))
 
     async def stop(self) -> None:
         if self.client is not None:
-            await self.client.shutdown_session()
             await self.client.stop()
-
-
-async def _accept_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-    return types.ApplyWorkspaceEditResult(applied=True)
+            self.client = None
 
 
 async def suite(runs: int) -> None:
@@ -153,45 +125,52 @@ async def suite(runs: int) -> None:
         )
 
         # Start-up: process start to the initialize answer, and to the first code-action answer.
-        print("## Start-up (ms)")
+        starts = max(5, runs // 10)
+        print(f"## Start-up (ms, {starts} starts each)")
         print(f"{'server':28} {'initialize':>11} {'first code action':>18}")
+        first_file, first_needle = FIRST_ACTION
+        first_text = (root / first_file).read_text(encoding="utf-8")
         for server in (ours, theirs):
             init_times, first_times = [], []
-            for _ in range(max(3, runs // 20)):
+            for _ in range(starts):
                 started = time.perf_counter()
                 init_ms, _ = await server.start(root)
-                uri = server.open(root / CASES[0][0])
-                text = (root / CASES[0][0]).read_text(encoding="utf-8")
-                await server.code_action(uri, _position(text, text.index(CASES[0][1])))
+                uri = server.open(root / first_file)
+                await server.code_action(uri, at(first_text, first_needle))
                 first_times.append((time.perf_counter() - started) * 1000)
                 init_times.append(init_ms)
                 await server.stop()
-                server.opened.clear()
             print(
                 f"{server.name:28} {statistics.median(init_times):11.0f} "
                 f"{statistics.median(first_times):18.0f}"
             )
 
-        # Code-action latency on the same documents and ranges, warm.
+        # Code-action latency, warm, at the same cursor positions for both servers.
         for server in (ours, theirs):
             await server.start(root)
-        print("\n## textDocument/codeAction (ms)")
-        print(f"{'document':34} {'ours med':>9} {'p95':>6} {'tsls med':>9} {'p95':>6} {'ratio':>6}")
-        for relative, needle in CASES:
+        print(f"\n## textDocument/codeAction (ms, {runs} cursor positions through each file)")
+        print(
+            f"{'document':30} {'ours med':>9} {'p95':>6} {'tsls med':>9} {'p95':>6} "
+            f"{'ratio med':>10} {'ratio p95':>10}"
+        )
+        for relative in DOCUMENTS:
             text = (root / relative).read_text(encoding="utf-8")
-            at = _position(text, text.index(needle))
+            positions = cursor_positions(text, runs)
             timings: dict[str, list[float]] = {}
             for server in (ours, theirs):
                 uri = server.open(root / relative)
-                for _ in range(5):
-                    await server.code_action(uri, at)  # warm-up: project load, first parse
-                timings[server.name] = [await server.code_action(uri, at) for _ in range(runs)]
+                for position in positions[:5]:
+                    await server.code_action(uri, position)  # warm-up: project load, first parse
+                timings[server.name] = [
+                    await server.code_action(uri, position) for position in positions
+                ]
             mine, other = timings[ours.name], timings[theirs.name]
             label = f"{relative.split('/')[-1]} ({text.count(chr(10))} lines)"
             print(
-                f"{label:34} {statistics.median(mine):9.2f} {_p95(mine):6.2f} "
-                f"{statistics.median(other):9.2f} {_p95(other):6.2f} "
-                f"{statistics.median(mine) / statistics.median(other):6.2f}"
+                f"{label:30} {statistics.median(mine):9.2f} {p95(mine):6.2f} "
+                f"{statistics.median(other):9.2f} {p95(other):6.2f} "
+                f"{statistics.median(mine) / statistics.median(other):10.2f} "
+                f"{p95(mine) / p95(other):10.2f}"
             )
 
         # The whole action with a model that answers at once: everything that is not the model.
@@ -208,33 +187,30 @@ async def suite(runs: int) -> None:
         pipeline: list[float] = []
         for version in range(2, runs + 2):
             api.enqueue(tool_reply([edit]), text_reply("Done."))
-            arguments = [
-                {
-                    "uri": uri,
-                    "range": {
-                        "start": {"line": 6, "character": 4},
-                        "end": {"line": 6, "character": 4},
-                    },
-                    "agent": "backend-engineer",
-                    "action": "error-handling",
-                }
-            ]
+            argument = {
+                "uri": uri,
+                "range": {"start": {"line": 6, "character": 4}, "end": {"line": 6, "character": 4}},
+                "agent": "backend-engineer",
+                "action": "error-handling",
+            }
             started = time.perf_counter()
-            result = await ours.client.workspace_execute_command_async(
-                types.ExecuteCommandParams(command="subagent-lsp.runAction", arguments=arguments)
+            result = await ours.client.request(
+                "workspace/executeCommand",
+                {"command": "subagent-lsp.runAction", "arguments": [argument]},
             )
             pipeline.append((time.perf_counter() - started) * 1000)
             assert result["applied"], result
             # The editor accepted the edit; put the text back for the next run.
-            ours.client.text_document_did_change(
-                types.DidChangeTextDocumentParams(
-                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                    content_changes=[types.TextDocumentContentChangeWholeDocument(text=original)],
-                )
+            ours.client.notify(
+                "textDocument/didChange",
+                {
+                    "textDocument": {"uri": uri, "version": version},
+                    "contentChanges": [{"text": original}],
+                },
             )
         print("\n## One action with a zero-latency model (single-file edit), ms")
         print(
-            f"median {statistics.median(pipeline):.1f}, p95 {_p95(pipeline):.1f} "
+            f"median {statistics.median(pipeline):.1f}, p95 {p95(pipeline):.1f} "
             "(two model turns, tool execution, edit built and applied)"
         )
 
@@ -251,9 +227,8 @@ async def suite(runs: int) -> None:
             f"share of the request: {min(shares):.0%}–{max(shares):.0%}"
         )
 
-        # Memory: idle, then with 200 files open and parsed.
+        # Memory: idle, then with 200 files open and a code action asked in each.
         await ours.stop()
-        ours.opened.clear()
         _, client = await ours.start(root)
         await asyncio.sleep(0.5)
         idle = _rss_mb(client)
@@ -264,7 +239,7 @@ async def suite(runs: int) -> None:
             path = many / f"route{n}.ts"
             path.write_text(source.replace("/posts", f"/posts{n}"), encoding="utf-8")
             uri = ours.open(path)
-            await ours.code_action(uri, _position(source, source.index("const rows")))
+            await ours.code_action(uri, at(source, "const rows"))
         await asyncio.sleep(0.5)
         print("\n## Resident memory of subagent-lsp (MB)")
         print(f"idle {idle:.0f}, with 200 files open {_rss_mb(client):.0f}")

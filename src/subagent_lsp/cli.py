@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+# Only light imports up here: serving LSP answers `initialize` before the rest is loaded.
 import argparse
-import asyncio
-import difflib
+import importlib
 import json
-import logging
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,8 +19,6 @@ if TYPE_CHECKING:
     from .pipeline import ActionJob, WorkspaceView
     from .settings import Settings
     from .syntax import SourceFile
-
-log = logging.getLogger("subagent_lsp")
 
 _LOCATION = re.compile(r"^(?P<path>.+?):(?P<first>\d+)(?:-(?P<last>\d+))?$")
 
@@ -69,24 +65,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "context":
         return _context(args)
     if args.command == "ask":
+        import logging
+
         logging.basicConfig(level=logging.WARNING, format="%(message)s")
         return _ask(args)
     return _serve(args.tcp, args.log_level)
 
 
 def _serve(tcp: str | None, level: str) -> int:
-    from .server import server, setup_logging
-
-    setup_logging(server, level)
     if tcp:
+        from .server import server, setup_logging
+
+        setup_logging(server, level)
         host, _, port = tcp.rpartition(":")
         if not port.isdigit():
             print("--tcp takes HOST:PORT, for example 127.0.0.1:2087", file=sys.stderr)
             return 2
         server.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        server.start_io()
-    return 0
+        return 0
+    from .early import answer_while_loading
+
+    early = answer_while_loading(lambda: importlib.import_module(".server", __package__))
+    from .lsp.stdio import serve_stdio
+
+    server = early.loaded.server
+    early.loaded.setup_logging(server, level)
+    if early.answered is not None:
+        server.protocol.answered_early(early.answered)
+    return serve_stdio(server, early.already_read)
 
 
 def _agents(directory: Path) -> int:
@@ -151,6 +157,8 @@ def _root(path: Path, given: str | None) -> Path:
 
 def _context(args: argparse.Namespace) -> int:
     """Print exactly the context that would be sent for a selection, and why."""
+    import dataclasses
+
     from .context.gather import cost_of
     from .pipeline import context_for
     from .settings import Settings
@@ -163,7 +171,7 @@ def _context(args: argparse.Namespace) -> int:
     settings = Settings()
     view = _workspace(_root(path, args.root), settings)
     if args.budget:
-        settings = replace(settings, context_tokens=args.budget)
+        settings = dataclasses.replace(settings, context_tokens=args.budget)
     budget = settings.context_tokens
     context = context_for(path, source, start, end, settings, view)
     if args.json:
@@ -183,6 +191,8 @@ def _context(args: argparse.Namespace) -> int:
 
 def _ask(args: argparse.Namespace) -> int:
     """Read the selection and the agents here, then run the action in an event loop."""
+    import asyncio
+
     from .agents import discover
     from .pipeline import ActionJob
     from .settings import Settings
@@ -208,6 +218,9 @@ def _ask(args: argparse.Namespace) -> int:
 async def _run_ask(
     job: ActionJob, settings: Settings, view: WorkspaceView, root: Path, *, apply: bool
 ) -> int:
+    import asyncio
+    import difflib
+
     from .model.errors import NoApiKey
     from .pipeline import ActionFailed, display_path, prepare, run_action
     from .prompt import render

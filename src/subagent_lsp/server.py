@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from lsprotocol import types
+from lsprotocol.types import ResponseError
 from pygls.exceptions import JsonRpcInvalidRequest, JsonRpcServerNotInitialized
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
@@ -17,6 +18,7 @@ from . import __version__
 from .actions import CODE_ACTION_KIND
 from .agents import AgentFileError, AgentSet, discover, is_agent_file, parse_agent
 from .context.gather import ProjectIndex
+from .early import Answered
 from .exclusions import Exclusions
 from .lsp import commands
 from .lsp.actions import ActionRunner, list_code_actions
@@ -37,6 +39,28 @@ class AgentProtocol(LanguageServerProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._initialize_seen = False
+        self._answered_early: Answered | None = None
+
+    def answered_early(self, answered: Answered) -> None:
+        """`initialize` was answered while loading (see early.py): send no second answer."""
+        self._answered_early = answered
+
+    def _send_response(
+        self, msg_id: MsgId, result: Any | None = None, error: ResponseError | None = None
+    ) -> None:
+        early = self._answered_early
+        if early is None or msg_id != early.msg_id:
+            super()._send_response(msg_id, result, error)
+            return
+        self._answered_early = None
+        own = None if error is not None else self._converter.unstructure(result)
+        if own != early.result:
+            log.error(
+                "the initialize answer sent while loading differs from the server's own: "
+                "sent %s, the server's %s",
+                early.result,
+                own if error is None else error,
+            )
 
     def handle_message(self, message: Any) -> None:
         # The lifecycle rules of the specification, which pygls leaves to servers: before
@@ -88,18 +112,17 @@ class SubagentServer(LanguageServer):
             log.warning("agents are still loading; answering without them")
 
     def view(self, roots: tuple[Path, ...]) -> WorkspaceView:
-        """The workspace for a request. Parse trees, tsconfig and .gitignore files are kept between
-        requests while the folders and the exclude setting stay the same."""
-        resolved = tuple(r.resolve() for r in roots)
-        if self._index is None or self._index.roots != resolved:
-            self._index = ProjectIndex(resolved)
+        """The workspace for a request, over folders from roots() (already resolved). Parse trees,
+        tsconfig and .gitignore files are kept while the folders and the exclude setting stay."""
+        if self._index is None or self._index.roots != roots:
+            self._index = ProjectIndex(roots)
         exclusions = self._exclusions
         if (
             exclusions is None
-            or exclusions.roots != resolved
+            or exclusions.roots != roots
             or exclusions.patterns != self.settings.exclude
         ):
-            exclusions = self._exclusions = Exclusions(resolved, self.settings.exclude)
+            exclusions = self._exclusions = Exclusions(roots, self.settings.exclude)
         return workspace_view(self.workspace, self._index, exclusions)
 
     def roots(self, fallback_file: Path | None = None) -> tuple[Path, ...]:

@@ -408,6 +408,11 @@ def _enclosing(src: SourceFile, node: Node) -> tuple[Node, str, str | None]:
 def resolve_target(src: SourceFile, start: int, end: int) -> Target:
     """The code to act on. Empty or one-character selections mean the statement at the cursor."""
     start, end = sorted((max(0, min(start, len(src.text))), max(0, min(end, len(src.text)))))
+    # Listing actions asks twice for the same span: once for the facts, once for the instruction.
+    return src.remember(("target", start, end), lambda: _resolve_target(src, start, end))
+
+
+def _resolve_target(src: SourceFile, start: int, end: int) -> Target:
     if end - start <= 1:
         cursor = _cursor_offset(src, start)
         node = _statement_at(src, cursor)
@@ -462,26 +467,23 @@ class Instruction:
     end: int
 
 
+@cache
+def _comment_query(language: SyntaxLanguage) -> Query:
+    return Query(_parser(language).language, "(comment) @comment")  # type: ignore[arg-type]
+
+
 def _comments_in(src: SourceFile, start: int, end: int) -> list[Node]:
-    found: list[Node] = []
+    """Comments touching the span, in order. The query runs in C over only the nodes at the span:
+    a walk in Python visits every node of a route handler to find its two comments."""
     b_start, b_end = src.to_byte(start), src.to_byte(end)
-
-    def visit(node: Node) -> None:
-        if node.type == "comment":
-            found.append(node)
-            return
-        # Jump to the first child at the range (in C) instead of walking every child before it:
-        # in a file with 100,000 top-level statements that walk alone takes half a second.
-        child = node.first_child_for_byte(b_start) if node.child_count else None
-        if child is not None and child.prev_sibling is not None:
-            child = child.prev_sibling
-        while child is not None and child.start_byte <= b_end:
-            if child.end_byte >= b_start:
-                visit(child)
-            child = child.next_sibling
-
-    visit(src.tree.root_node)
-    return found
+    cursor = QueryCursor(_comment_query(src.language))
+    # One byte wider on each side: a comment that only touches the span counts.
+    cursor.set_byte_range(max(b_start - 1, 0), b_end + 1)
+    found = cursor.captures(src.tree.root_node).get("comment", [])
+    return sorted(
+        (node for node in found if node.start_byte <= b_end and node.end_byte >= b_start),
+        key=lambda node: node.start_byte,
+    )
 
 
 def _instruction_from(src: SourceFile, comments: list[Node], index: int) -> Instruction | None:
@@ -582,14 +584,11 @@ def _route_call_around(src: SourceFile, node: Node) -> Node | None:
 
 
 def _route_call_within(src: SourceFile, node: Node) -> Node | None:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type == "call_expression":
-            route = _route_name(src, current)
-            if route is not None and route[0] == "route":
-                return current
-        stack.extend(current.named_children)
+    """The first route registration inside ``node``, in document order."""
+    for call in _captures(src, node, node.start_byte, node.end_byte).get("call", []):
+        route = _route_name(src, call)
+        if route is not None and route[0] == "route":
+            return call
     return None
 
 
@@ -622,45 +621,37 @@ def code_facts(src: SourceFile, target: Target) -> CodeFacts:
         if name is not None:
             method, _, path = name[1].partition(" ")
     identifiers: set[str] = set()
-    uses_zod = has_db = has_try = has_await = sets_status = is_function = False
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        kind = current.type
-        outside = current.start_byte >= b_end or current.end_byte <= b_start
-        if outside and current is not node:
+    uses_zod = has_db = sets_status = False
+    # Only what the selection touches counts, except the node itself, which always contains it.
+    captured = {
+        name: [n for n in nodes if n == node or (n.end_byte > b_start and n.start_byte < b_end)]
+        for name, nodes in _captures(src, node, b_start, b_end).items()
+    }
+    data = src._data
+    for name_node in captured.get("name", []):
+        identifiers.add(data[name_node.start_byte : name_node.end_byte].decode("utf-8"))
+    has_try = bool(captured.get("try"))
+    has_await = bool(captured.get("await"))
+    is_function = bool(captured.get("function"))
+    for call in captured.get("call", []):
+        callee = call.child_by_field_name("function")
+        if callee is None or callee.type != "member_expression":
             continue
-        if kind in ("identifier", "type_identifier", "shorthand_property_identifier"):
-            identifiers.add(src.node_text(current))
-        elif kind == "try_statement":
-            has_try = True
-        elif kind == "await_expression":
-            has_await = True
-        elif kind in _FUNCTIONS:
-            is_function = True
-        elif kind == "call_expression":
-            callee = current.child_by_field_name("function")
-            if callee is not None and callee.type == "member_expression":
-                obj = callee.child_by_field_name("object")
-                prop = callee.child_by_field_name("property")
-                obj_text = src.node_text(obj) if obj is not None else ""
-                prop_text = src.node_text(prop) if prop is not None else ""
-                root_name = obj_text.split(".", 1)[0].split("(", 1)[0]
-                if root_name == "z" or prop_text in ("parse", "safeParse", "parseAsync"):
-                    uses_zod = True
-                is_db_call = prop_text in _DB_METHODS or prop_text in _QUERY_METHODS
-                is_builder = prop_text in ("from", "where", "innerJoin", "leftJoin", "orderBy")
-                if _DB_RECEIVER.match(root_name) and (is_db_call or is_builder):
-                    has_db = True
-                if prop_text in ("code", "status"):
-                    args = current.child_by_field_name("arguments")
-                    if (
-                        args is not None
-                        and args.named_children
-                        and args.named_children[0].type == "number"
-                    ):
-                        sets_status = True
-        stack.extend(current.named_children)
+        obj = callee.child_by_field_name("object")
+        prop = callee.child_by_field_name("property")
+        obj_text = src.node_text(obj) if obj is not None else ""
+        prop_text = src.node_text(prop) if prop is not None else ""
+        root_name = obj_text.split(".", 1)[0].split("(", 1)[0]
+        if root_name == "z" or prop_text in ("parse", "safeParse", "parseAsync"):
+            uses_zod = True
+        is_db_call = prop_text in _DB_METHODS or prop_text in _QUERY_METHODS
+        is_builder = prop_text in ("from", "where", "innerJoin", "leftJoin", "orderBy")
+        if _DB_RECEIVER.match(root_name) and (is_db_call or is_builder):
+            has_db = True
+        if prop_text in ("code", "status"):
+            args = call.child_by_field_name("arguments")
+            if args is not None and args.named_children and args.named_children[0].type == "number":
+                sets_status = True
     if not is_function:
         is_function = any(
             p.type in _FUNCTIONS for p in _ancestors(node)
@@ -753,6 +744,33 @@ def _identifier_query(language: SyntaxLanguage) -> Query:
         _parser(language).language,  # type: ignore[arg-type]
         "[(identifier) (type_identifier) (shorthand_property_identifier)] @name",
     )
+
+
+@cache
+def _facts_query(language: SyntaxLanguage) -> Query:
+    functions = " ".join(f"({kind})" for kind in sorted(_FUNCTIONS))
+    return Query(
+        _parser(language).language,  # type: ignore[arg-type]
+        f"""
+        [(identifier) (type_identifier) (shorthand_property_identifier)] @name
+        (try_statement) @try
+        (await_expression) @await
+        [{functions}] @function
+        (call_expression) @call
+        """,
+    )
+
+
+def _captures(src: SourceFile, node: Node, b_start: int, b_end: int) -> dict[str, list[Node]]:
+    """What code_facts looks at inside ``node`` near the byte span, found in C and in order."""
+    cursor = QueryCursor(_facts_query(src.language))
+    # One byte wider on each side, so nodes that only touch the span are seen and judged by the
+    # caller; an empty span still finds the node at it.
+    cursor.set_byte_range(max(b_start - 1, 0), b_end + 1)
+    found = cursor.captures(node)
+    for nodes in found.values():
+        nodes.sort(key=lambda n: n.start_byte)
+    return found
 
 
 def identifiers_in(src: SourceFile, start: int, end: int) -> frozenset[str]:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,11 @@ INVALID_REQUEST = -32600
 
 
 class RawClient:
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], log: Path) -> None:
         self.process = process
+        self.log = log
+        """The server's stderr."""
+        self.received: list[dict[str, Any]] = []
         self._buffer = b""
         self._selector = selectors.DefaultSelector()
         assert process.stdout is not None
@@ -44,6 +48,13 @@ class RawClient:
             if message.get("id") == msg_id and "method" not in message:
                 return message
 
+    def _answer(self, request: dict[str, Any]) -> None:
+        """Answer the server's own requests as an editor with no settings would."""
+        result = None
+        if request["method"] == "workspace/configuration":
+            result = [None for _ in request["params"]["items"]]
+        self.send({"id": request["id"], "result": result})
+
     def _next(self, deadline: float) -> dict[str, Any]:
         assert self.process.stdout is not None
         while True:
@@ -53,6 +64,9 @@ class RawClient:
                 if len(rest) >= length:
                     self._buffer = rest[length:]
                     message: dict[str, Any] = json.loads(rest[:length])
+                    self.received.append(message)
+                    if "method" in message and "id" in message:
+                        self._answer(message)
                     return message
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -64,20 +78,26 @@ class RawClient:
                 self._buffer += chunk
 
 
-@pytest.fixture
-def raw(home: Path, project: Path) -> Iterator[RawClient]:
+def _server_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
     env["HOME"] = str(home)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "subagent_lsp"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        cwd=project,
-    )
+    return env
+
+
+@pytest.fixture
+def raw(home: Path, project: Path, tmp_path: Path) -> Iterator[RawClient]:
+    log = tmp_path / "server.log"
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "subagent_lsp"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=_server_env(home),
+            cwd=project,
+        )
     try:
-        yield RawClient(process)
+        yield RawClient(process, log)
     finally:
         if process.poll() is None:
             process.kill()
@@ -163,3 +183,117 @@ def test_requests_after_shutdown_get_an_error_and_exit_ends_the_process(
 
     raw.send({"method": "exit"})
     assert raw.process.wait(20) == 0
+
+
+def _frame(message: dict[str, Any]) -> bytes:
+    body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def _editor_capabilities(name: str) -> dict[str, Any]:
+    recorded = resources.files("pytest_lsp") / "clients" / f"{name}.json"
+    capabilities: dict[str, Any] = json.loads(recorded.read_text(encoding="utf-8"))["capabilities"]
+    return capabilities
+
+
+@pytest.mark.parametrize("editor", ["visual_studio_code_v1.65.2", "neovim_v0.11.0"])
+def test_initialize_is_answered_once_and_what_follows_at_once_is_handled(
+    raw: RawClient, project: Path, editor: str
+) -> None:
+    # The answer comes while the server is still loading; everything the editor sends right after
+    # it waits in the pipe and is handled in order once the server is ready.
+    raw.send(
+        {
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "processId": None,
+                "rootUri": project.as_uri(),
+                "capabilities": _editor_capabilities(editor),
+            },
+        }
+    )
+    capabilities = raw.response(1)["result"]["capabilities"]
+    assert capabilities["codeActionProvider"]["codeActionKinds"] == ["refactor.rewrite.agent"]
+    route = project / "src/routes/users.ts"
+    text = route.read_text(encoding="utf-8")
+    line = text[: text.index('app.post("/users"')].count("\n")
+    raw.send({"method": "initialized", "params": {}})
+    raw.send(
+        {
+            "method": "textDocument/didOpen",
+            "params": {
+                "textDocument": {
+                    "uri": route.as_uri(),
+                    "languageId": "typescript",
+                    "version": 1,
+                    "text": text,
+                }
+            },
+        }
+    )
+    at = {"line": line, "character": 2}
+    raw.send(
+        {
+            "id": 2,
+            "method": "textDocument/codeAction",
+            "params": {
+                "textDocument": {"uri": route.as_uri()},
+                "range": {"start": at, "end": at},
+                "context": {"diagnostics": []},
+            },
+        }
+    )
+    titles = [action["title"] for action in raw.response(2)["result"]]
+    assert "backend-engineer: Follow REST conventions and status codes" in titles
+    raw.send({"id": 3, "method": "shutdown"})
+    raw.response(3)
+    raw.send({"method": "exit"})
+    assert raw.process.wait(20) == 0
+    answers = [m for m in raw.received if m.get("id") == 1 and "method" not in m]
+    assert len(answers) == 1
+    # The server's own answer matched the one sent early (it logs an error when it does not).
+    assert b"differs from the server's own" not in raw.log.read_bytes()
+
+
+@pytest.mark.parametrize(("shutdown", "code"), [(True, 0), (False, 1)])
+def test_stdin_from_a_file_is_served_to_its_end(
+    home: Path, project: Path, tmp_path: Path, shutdown: bool, code: int
+) -> None:
+    # Not a pipe: the server reads it from a thread instead of the event loop. The exit code is
+    # 0 only when `shutdown` came before `exit`.
+    messages = [
+        {
+            "id": 1,
+            "method": "initialize",
+            "params": {"processId": None, "rootUri": project.as_uri(), "capabilities": {}},
+        },
+        {"method": "initialized", "params": {}},
+    ]
+    if shutdown:
+        messages.append({"id": 2, "method": "shutdown"})
+    messages.append({"method": "exit"})
+    script = tmp_path / "session.bin"
+    script.write_bytes(b"".join(_frame(m) for m in messages))
+    with script.open("rb") as stdin:
+        done = subprocess.run(
+            [sys.executable, "-m", "subagent_lsp"],
+            stdin=stdin,
+            capture_output=True,
+            env=_server_env(home),
+            cwd=project,
+            timeout=60,
+        )
+    assert done.returncode == code
+    answers = {}
+    rest = done.stdout
+    while rest:
+        head, _, rest = rest.partition(b"\r\n\r\n")
+        length = int(head.split(b"Content-Length:")[1].split(b"\r\n")[0])
+        message = json.loads(rest[:length])
+        rest = rest[length:]
+        if "id" in message and "method" not in message:
+            assert message["id"] not in answers
+            answers[message["id"]] = message
+    assert answers[1]["result"]["serverInfo"]["name"] == "subagent-lsp"
+    assert (2 in answers) is shutdown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from pygls.uris import from_fs_path, to_fs_path
@@ -19,7 +20,15 @@ def uri_to_path(uri: str) -> Path | None:
     if not uri.startswith("file:"):
         return None
     fs_path = to_fs_path(uri)
-    return Path(fs_path).resolve() if fs_path else None
+    return _resolved(fs_path) if fs_path else None
+
+
+@lru_cache(maxsize=4096)
+def _resolved(fs_path: str) -> Path:
+    # Every request names its document, and resolving walks the path with one lstat per part.
+    # Remembering is safe: whatever is read or written is checked again, symlinks resolved anew,
+    # by the overlay (see overlay.py).
+    return Path(fs_path).resolve()
 
 
 def path_to_uri(path: Path) -> str:

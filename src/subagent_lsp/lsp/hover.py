@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ from ..context.gather import find_symbol
 from ..hover.explain import ExplanationCache, explain, explanation_request
 from ..hover.facts import HoverFacts, static_facts
 from ..model.errors import sentence_for
-from ..pipeline import context_for
+from ..pipeline import WorkspaceView, context_for
 from ..project import root_relative
 from ..syntax import SourceFile, language_for
 from .actions import encoding_of
@@ -63,9 +64,14 @@ class HoverRunner:
         source = ls.runner.parsed.get(uri, doc.version, doc.source, language)
         offset = source.line_index.offset(position, encoding_of(ls))
         roots = ls.roots(path)
-        view = ls.view(roots)
+
+        # Most hovers never look a name up; only those pay for gathering the open documents.
+        @cache
+        def workspace() -> WorkspaceView:
+            return ls.view(roots)
 
         def find(name: str) -> Any:
+            view = workspace()
             return find_symbol(
                 path,
                 source,
