@@ -62,6 +62,16 @@ def _rss_mb(client: WireClient) -> float:
     return float("nan")
 
 
+def _action_argument(uri: str) -> dict[str, Any]:
+    at_line = {"line": 6, "character": 4}
+    return {
+        "uri": uri,
+        "range": {"start": at_line, "end": at_line},
+        "agent": "backend-engineer",
+        "action": "error-handling",
+    }
+
+
 class Server:
     def __init__(self, name: str, command: list[str], env: dict[str, str], options: Any) -> None:
         self.name, self.command, self.env, self.options = name, command, env, options
@@ -173,6 +183,26 @@ async def suite(runs: int) -> None:
                 f"{p95(mine) / p95(other):10.2f}"
             )
 
+        # The floor: a request neither server has work for (a document that is not open), and the
+        # same request to a Python server that only frames and answers null.
+        echo = Server(
+            "stdio echo (Python)", [sys.executable, str(HERE / "echo_server.py")], env, None
+        )
+        await echo.start(root)
+        nowhere = code_action_params(
+            (root / "src/nowhere.ts").as_uri(), {"line": 0, "character": 0}
+        )
+        print(f"\n## Round trip of a request with no work (ms, {runs} runs)")
+        for server in (ours, theirs, echo):
+            assert server.client is not None
+            for _ in range(5):
+                await server.client.request("textDocument/codeAction", nowhere)
+            floor = [
+                await server.client.timed("textDocument/codeAction", nowhere) for _ in range(runs)
+            ]
+            print(f"{server.name:28} median {statistics.median(floor):.2f}, p95 {p95(floor):.2f}")
+        await echo.stop()
+
         # The whole action with a model that answers at once: everything that is not the model.
         assert ours.client is not None
         route = root / "src/routes/health.ts"
@@ -187,16 +217,10 @@ async def suite(runs: int) -> None:
         pipeline: list[float] = []
         for version in range(2, runs + 2):
             api.enqueue(tool_reply([edit]), text_reply("Done."))
-            argument = {
-                "uri": uri,
-                "range": {"start": {"line": 6, "character": 4}, "end": {"line": 6, "character": 4}},
-                "agent": "backend-engineer",
-                "action": "error-handling",
-            }
             started = time.perf_counter()
             result = await ours.client.request(
                 "workspace/executeCommand",
-                {"command": "subagent-lsp.runAction", "arguments": [argument]},
+                {"command": "subagent-lsp.runAction", "arguments": [_action_argument(uri)]},
             )
             pipeline.append((time.perf_counter() - started) * 1000)
             assert result["applied"], result
@@ -241,8 +265,19 @@ async def suite(runs: int) -> None:
             uri = ours.open(path)
             await ours.code_action(uri, at(source, "const rows"))
         await asyncio.sleep(0.5)
+        opened = _rss_mb(client)
+        # The model SDK is loaded by the first request that needs the model, not before.
+        api.enqueue(text_reply("Nothing to change."))
+        await client.request(
+            "workspace/executeCommand",
+            {"command": "subagent-lsp.runAction", "arguments": [_action_argument(uri)]},
+        )
+        await asyncio.sleep(0.5)
         print("\n## Resident memory of subagent-lsp (MB)")
-        print(f"idle {idle:.0f}, with 200 files open {_rss_mb(client):.0f}")
+        print(
+            f"idle {idle:.0f}, with 200 files open {opened:.0f}, "
+            f"after the first model request (SDK loaded) {_rss_mb(client):.0f}"
+        )
         await ours.stop()
         await theirs.stop()
 
