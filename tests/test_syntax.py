@@ -200,6 +200,33 @@ def test_code_facts_see_zod_and_status_codes() -> None:
     assert code_facts(src, resolve_target(src, at, at)).sets_status
 
 
+def test_code_facts_of_several_routes_name_the_first() -> None:
+    src = SourceFile(ROUTES, "typescript")
+    start = src.text.index('  app.get("/users/:id"')
+    end = src.text.index("  });\n}\n") + len("  });")
+    facts = code_facts(src, resolve_target(src, start, end))
+    assert (facts.route_method, facts.route_path) == ("GET", "/users/:id")
+    assert facts.has_db_query and facts.has_try_catch
+
+
+def test_code_facts_count_only_what_the_selection_touches() -> None:
+    src = SourceFile(ROUTES, "typescript")
+    start = src.text.index("const { id }")
+    end = src.text.index("\n", start)
+    facts = code_facts(src, resolve_target(src, start, end))
+    assert facts.uses_zod and facts.identifiers == {"userParams", "request"}
+    assert "rows" not in facts.identifiers and not facts.has_db_query and not facts.has_await
+
+
+def test_an_instruction_at_the_end_of_the_cursor_line_is_found() -> None:
+    text = ROUTES.replace(
+        "eq(users.id, id));", "eq(users.id, id)); // @agent: select only id and email"
+    )
+    src, at = _cursor(text, "const rows")
+    found = find_instruction(src, at, at)
+    assert found is not None and found.text == "select only id and email"
+
+
 def test_imports_list_every_binding_form() -> None:
     found = imports(SourceFile(ROUTES, "typescript"))
     assert [(i.source, i.names, i.type_only) for i in found] == [

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from .agents import Agent
 from .context.gather import Context, ProjectIndex, gather_context
 from .exclusions import Exclusions
-from .model.client import make_client
+from .model.client import load_sdk, make_client
 from .model.errors import ModelError, sentence_for
 from .model.loop import ModelRequest, StreamProgress, ToolOutcome, Usage, run_tool_loop
 from .overlay import DocumentSnapshot, FileChange, Overlay
@@ -126,6 +126,7 @@ async def run_action(
         return ToolOutcome(result.content, result.is_error)
 
     try:
+        await load_sdk(settings)
         # A long-lived caller (the server) passes a pooled client; otherwise one is made and closed.
         client = (client_for or make_client)(settings)
         try:

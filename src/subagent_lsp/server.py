@@ -25,7 +25,7 @@ from .lsp.actions import ActionRunner, list_code_actions
 from .lsp.agent_diagnostics import agent_diagnostics
 from .lsp.documents import uri_to_path, workspace_roots, workspace_view
 from .lsp.hover import EXPLAIN, HoverRunner
-from .model.client import ClientPool
+from .model.client import ClientPool, sdk_state
 from .pipeline import WorkspaceView
 from .settings import SECTION, Settings
 
@@ -342,6 +342,7 @@ async def status(ls: SubagentServer, *args: Any) -> dict[str, Any]:
         "openDocuments": len(ls.workspace.text_documents),
         "runningActions": ls.runner.running,
         "runningExplanations": ls.hover.running,
+        "modelSdk": sdk_state(),
         "tasks": len(asyncio.all_tasks()) - 1,
     }
 

@@ -220,6 +220,32 @@ async def test_multi_file_edit_creates_a_schema_module(
         assert annotations and all(a.needs_confirmation for a in annotations.values())
 
 
+async def test_the_server_keeps_answering_while_the_first_action_loads_the_model_sdk(
+    editor: Editor, fake_api: FakeAnthropic
+) -> None:
+    # Loading the SDK takes seconds; it happens in a worker thread, so requests that arrive
+    # meanwhile are answered and can see it loading.
+    uri = _open_route(editor)
+    fake_api.enqueue(tool_reply([AT_ZERO]), text_reply("Done."))
+    actions = await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
+    action = next(a for a in actions if a.title.endswith("Add error handling with guard clauses"))
+
+    async def sdk() -> str:
+        status = await editor.client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="subagent-lsp.status", arguments=[])
+        )
+        return str(status["modelSdk"])
+
+    assert await sdk() == "not loaded"
+    running = asyncio.ensure_future(editor.run(action))
+    seen = [await sdk()]
+    while seen[-1] == "not loaded":
+        seen.append(await sdk())
+    assert seen[-1] == "loading"
+    assert (await running)["applied"] is True
+    assert await sdk() == "loaded"
+
+
 async def test_progress_is_reported_while_the_reply_streams(
     editor: Editor, fake_api: FakeAnthropic
 ) -> None:

@@ -20,6 +20,7 @@ from ..agents import Agent
 from ..context.gather import find_symbol
 from ..hover.explain import ExplanationCache, explain, explanation_request
 from ..hover.facts import HoverFacts, static_facts
+from ..model.client import load_sdk
 from ..model.errors import sentence_for
 from ..pipeline import WorkspaceView, context_for
 from ..project import root_relative
@@ -158,6 +159,7 @@ class HoverRunner:
         if task is not None:
             self._inflight[uri] = task
         try:
+            await load_sdk(self._ls.settings)
             text = await explain(request, self._ls.clients.get(self._ls.settings))
         finally:
             if self._inflight.get(uri) is task:

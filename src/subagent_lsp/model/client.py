@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib
+import sys
+import threading
 from typing import TYPE_CHECKING
 
 from .errors import NoApiKey
@@ -24,6 +28,42 @@ def make_client(settings: Settings) -> AsyncAnthropic:
         timeout=settings.request_timeout,
         max_retries=settings.max_retries,
     )
+
+
+# Imports of the SDK under way in worker threads. Counted by the thread itself, so an import that
+# outlives a cancelled request still shows as loading, and the next request waits for it in a
+# thread of its own rather than on the event loop.
+_importing = 0
+_importing_lock = threading.Lock()
+
+
+def sdk_state() -> str:
+    """ "not loaded", "loading" or "loaded", for the status command."""
+    if _importing:
+        return "loading"
+    return "loaded" if "anthropic" in sys.modules else "not loaded"
+
+
+def _import_sdk() -> None:
+    global _importing
+    with _importing_lock:
+        _importing += 1
+    try:
+        importlib.import_module("anthropic")
+    finally:
+        with _importing_lock:
+            _importing -= 1
+
+
+async def load_sdk(settings: Settings) -> None:
+    """Import the SDK in a worker thread before the first client is made.
+
+    Importing it builds typed models for the whole API, about two seconds here; on the event loop
+    that would leave every hover, code action and cancellation unanswered meanwhile. Without a key
+    there is nothing to load: the request fails at once with the sentence that says so.
+    """
+    if settings.resolved_api_key() and sdk_state() != "loaded":
+        await asyncio.to_thread(_import_sdk)
 
 
 class ClientPool:
