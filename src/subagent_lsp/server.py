@@ -73,8 +73,8 @@ class AgentProtocol(LanguageServerProtocol):
                 self._initialize_seen = True
             elif method != types.EXIT:
                 if is_request:
-                    early = JsonRpcServerNotInitialized(f"'{method}' before 'initialize'")
-                    self._send_response(message.id, None, early.to_response_error())
+                    refused = JsonRpcServerNotInitialized(f"'{method}' before 'initialize'")
+                    self._send_response(message.id, None, refused.to_response_error())
                 return
         if self._shutdown and is_request:
             late = JsonRpcInvalidRequest(f"'{method}' after 'shutdown': the server is stopping")

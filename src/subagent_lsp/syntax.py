@@ -476,14 +476,8 @@ def _comments_in(src: SourceFile, start: int, end: int) -> list[Node]:
     """Comments touching the span, in order. The query runs in C over only the nodes at the span:
     a walk in Python visits every node of a route handler to find its two comments."""
     b_start, b_end = src.to_byte(start), src.to_byte(end)
-    cursor = QueryCursor(_comment_query(src.language))
-    # One byte wider on each side: a comment that only touches the span counts.
-    cursor.set_byte_range(max(b_start - 1, 0), b_end + 1)
-    found = cursor.captures(src.tree.root_node).get("comment", [])
-    return sorted(
-        (node for node in found if node.start_byte <= b_end and node.end_byte >= b_start),
-        key=lambda node: node.start_byte,
-    )
+    found = _captures(_comment_query(src.language), src.tree.root_node, b_start, b_end)
+    return [n for n in found.get("comment", []) if n.start_byte <= b_end and n.end_byte >= b_start]
 
 
 def _instruction_from(src: SourceFile, comments: list[Node], index: int) -> Instruction | None:
@@ -585,7 +579,8 @@ def _route_call_around(src: SourceFile, node: Node) -> Node | None:
 
 def _route_call_within(src: SourceFile, node: Node) -> Node | None:
     """The first route registration inside ``node``, in document order."""
-    for call in _captures(src, node, node.start_byte, node.end_byte).get("call", []):
+    found = _captures(_facts_query(src.language), node, node.start_byte, node.end_byte)
+    for call in found.get("call", []):
         route = _route_name(src, call)
         if route is not None and route[0] == "route":
             return call
@@ -625,7 +620,7 @@ def code_facts(src: SourceFile, target: Target) -> CodeFacts:
     # Only what the selection touches counts, except the node itself, which always contains it.
     captured = {
         name: [n for n in nodes if n == node or (n.end_byte > b_start and n.start_byte < b_end)]
-        for name, nodes in _captures(src, node, b_start, b_end).items()
+        for name, nodes in _captures(_facts_query(src.language), node, b_start, b_end).items()
     }
     data = src._data
     for name_node in captured.get("name", []):
@@ -761,9 +756,9 @@ def _facts_query(language: SyntaxLanguage) -> Query:
     )
 
 
-def _captures(src: SourceFile, node: Node, b_start: int, b_end: int) -> dict[str, list[Node]]:
-    """What code_facts looks at inside ``node`` near the byte span, found in C and in order."""
-    cursor = QueryCursor(_facts_query(src.language))
+def _captures(query: Query, node: Node, b_start: int, b_end: int) -> dict[str, list[Node]]:
+    """What ``query`` captures inside ``node`` near the byte span, found in C, in document order."""
+    cursor = QueryCursor(query)
     # One byte wider on each side, so nodes that only touch the span are seen and judged by the
     # caller; an empty span still finds the node at it.
     cursor.set_byte_range(max(b_start - 1, 0), b_end + 1)
