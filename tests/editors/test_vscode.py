@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import DUMMY_KEY, REPO
-from tests.editors.script import SEND_201, SEND_LINE, answer_201
+from tests.editors.script import SEND_201, SEND_LINE, answer_201, run_driver
 from tests.fakes.anthropic_api import FakeAnthropic, Reply, text_reply, tool_reply
 
 HERE = Path(__file__).parent / "vscode"
@@ -30,6 +30,13 @@ CODE_SERVER = HERE / "node_modules" / ".bin" / "code-server"
 NODE = Path(sys.executable).parent / "node"
 CHROMIUM = Path("/usr/bin/chromium")
 INSTALL_HINT = "run scripts/editor-deps (scripts/test does) to install it"
+
+# Every run opens users.ts: the status bar shows the default agent's model, the file its route.
+USERS_ROUTE = {
+    "STATUS_MODEL": "claude-sonnet-5-5",
+    "ROUTE_NAME": "users.ts",
+    "FILE_SHOWS": "return reply.send(created)",
+}
 
 REVIEWER = """---
 name: api-reviewer
@@ -144,17 +151,13 @@ class CodeServer:
             "ROUTE_FILE": str(self.project / "src/routes/users.ts"),
             **inputs,
         }
-        done = subprocess.run(
+        result = run_driver(
             [str(NODE), str(HERE / "drive.mjs")],
             env=env,
             cwd=HERE,
-            capture_output=True,
-            text=True,
             timeout=420,
-            check=False,
+            result_file=result_file,
         )
-        assert result_file.exists(), f"the driver wrote no result:\n{done.stdout}\n{done.stderr}"
-        result: dict[str, Any] = json.loads(result_file.read_text(encoding="utf-8"))
         assert result["error"] is None, f"{result['error']}\n(screenshot: {screenshot})"
         return result
 
@@ -230,9 +233,7 @@ def test_code_action_ask_agent_and_hover_work_in_real_vscode(
     code_server.start(trusted=True)
     result = code_server.drive(
         "codeAction,askAgent,hover",
-        STATUS_MODEL="claude-sonnet-5-5",
-        ROUTE_NAME="users.ts",
-        FILE_SHOWS="return reply.send(created)",
+        **USERS_ROUTE,
         ACTION_LINE=_line_of(original, SEND_LINE),
         ACTION_TITLE="backend-engineer: Follow REST conventions and status codes",
         ACTION_RESULT="return reply.code(201).send(created)",
@@ -274,9 +275,7 @@ def test_an_untrusted_folder_cannot_supply_its_own_agents(
     code_server.start(trusted=False)
     result = code_server.drive(
         "askAgent",
-        STATUS_MODEL="claude-sonnet-5-5",
-        ROUTE_NAME="users.ts",
-        FILE_SHOWS="return reply.send(created)",
+        **USERS_ROUTE,
         **_ask_inputs(original),
     )
 

@@ -23,6 +23,18 @@ SERVER_NOT_INITIALIZED = -32002
 INVALID_REQUEST = -32600
 
 
+def _unframe(data: bytes) -> tuple[dict[str, Any] | None, bytes]:
+    """The first whole message in ``data`` and what follows it; None while it is incomplete."""
+    head, sep, rest = data.partition(b"\r\n\r\n")
+    if not sep:
+        return None, data
+    length = int(head.split(b"Content-Length:")[1].split(b"\r\n")[0])
+    if len(rest) < length:
+        return None, data
+    message: dict[str, Any] = json.loads(rest[:length])
+    return message, rest[length:]
+
+
 class RawClient:
     def __init__(self, process: subprocess.Popen[bytes], log: Path) -> None:
         self.process = process
@@ -58,16 +70,12 @@ class RawClient:
     def _next(self, deadline: float) -> dict[str, Any]:
         assert self.process.stdout is not None
         while True:
-            head, sep, rest = self._buffer.partition(b"\r\n\r\n")
-            if sep:
-                length = int(head.split(b"Content-Length:")[1].split(b"\r\n")[0])
-                if len(rest) >= length:
-                    self._buffer = rest[length:]
-                    message: dict[str, Any] = json.loads(rest[:length])
-                    self.received.append(message)
-                    if "method" in message and "id" in message:
-                        self._answer(message)
-                    return message
+            message, self._buffer = _unframe(self._buffer)
+            if message is not None:
+                self.received.append(message)
+                if "method" in message and "id" in message:
+                    self._answer(message)
+                return message
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise AssertionError("no answer from the server in time")
@@ -286,14 +294,12 @@ def test_stdin_from_a_file_is_served_to_its_end(
         )
     assert done.returncode == code
     answers = {}
-    rest = done.stdout
-    while rest:
-        head, _, rest = rest.partition(b"\r\n\r\n")
-        length = int(head.split(b"Content-Length:")[1].split(b"\r\n")[0])
-        message = json.loads(rest[:length])
-        rest = rest[length:]
+    message, rest = _unframe(done.stdout)
+    while message is not None:
         if "id" in message and "method" not in message:
             assert message["id"] not in answers
             answers[message["id"]] = message
+        message, rest = _unframe(rest)
+    assert rest == b""
     assert answers[1]["result"]["serverInfo"]["name"] == "subagent-lsp"
     assert (2 in answers) is shutdown
