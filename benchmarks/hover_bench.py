@@ -21,7 +21,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 from suite import p95  # noqa: E402
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply  # noqa: E402
-from wire import WireClient, at  # noqa: E402
+from wire import SERVER_COMMAND, WireClient, at, server_env  # noqa: E402
 
 EXAMPLES = HERE.parent / "examples"
 TARGETS = [
@@ -35,17 +35,7 @@ TARGETS = [
 
 async def _run(runs: int) -> None:
     with FakeAnthropic() as api, tempfile.TemporaryDirectory() as home:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
-        env.update(
-            {
-                "HOME": home,
-                "ANTHROPIC_API_KEY": "bench-dummy-key",
-                "ANTHROPIC_BASE_URL": api.base_url,
-            }
-        )
-        client = await WireClient.start(
-            [sys.executable, "-m", "subagent_lsp", "--log-level", "WARNING"], env
-        )
+        client = await WireClient.start(SERVER_COMMAND, server_env(Path(home), api.base_url))
         root = EXAMPLES.resolve()
         await client.initialize(root)
         texts = {}

@@ -29,7 +29,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 from context_bench import generated_routes  # noqa: E402
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply  # noqa: E402
-from wire import WireClient, at, code_action_params  # noqa: E402
+from wire import SERVER_COMMAND, WireClient, at, code_action_params, server_env  # noqa: E402
 
 EXAMPLES = HERE.parent / "examples"
 TLS = HERE / "node_modules" / ".bin" / "typescript-language-server"
@@ -113,20 +113,8 @@ async def suite(runs: int) -> None:
         (root / "src/routes/reports.ts").write_text(generated_routes(5000), encoding="utf-8")
         home = Path(tmp) / "home"
         home.mkdir()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
-        env.update(
-            {
-                "HOME": str(home),
-                "ANTHROPIC_API_KEY": "bench-dummy-key",
-                "ANTHROPIC_BASE_URL": api.base_url,
-            }
-        )
-        ours = Server(
-            "subagent-lsp",
-            [sys.executable, "-m", "subagent_lsp", "--log-level", "WARNING"],
-            env,
-            None,
-        )
+        env = server_env(home, api.base_url)
+        ours = Server("subagent-lsp", SERVER_COMMAND, env, None)
         theirs = Server(
             "typescript-language-server",
             [str(TLS), "--stdio"],

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,19 @@ _CLIENT_ANSWERS: dict[str, Any] = {
     "workspace/applyEdit": {"applied": True},
     "window/showMessageRequest": None,
 }
+
+
+# How the benchmarks start subagent-lsp: quiet, so logging costs nothing in the figures.
+SERVER_COMMAND = [sys.executable, "-m", "subagent_lsp", "--log-level", "WARNING"]
+
+
+def server_env(home: Path, model_url: str) -> dict[str, str]:
+    """The environment without the user's own Anthropic settings: a dummy key, the fake model."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env.update(
+        {"HOME": str(home), "ANTHROPIC_API_KEY": "bench-dummy-key", "ANTHROPIC_BASE_URL": model_url}
+    )
+    return env
 
 
 class RpcError(Exception):
