@@ -16,7 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from subagent_lsp.context.gather import ProjectIndex, estimate_tokens, gather_context
+from subagent_lsp.context.gather import gather_context
+from subagent_lsp.context.index import ProjectIndex
+from subagent_lsp.context.items import estimate_tokens
 from subagent_lsp.exclusions import Exclusions
 from subagent_lsp.syntax import imports
 

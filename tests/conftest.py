@@ -8,12 +8,8 @@ import pytest
 import pytest_asyncio
 
 from tests.fakes.anthropic_api import FakeAnthropic
+from tests.helpers import DUMMY_KEY, EXAMPLES, FIXTURES
 from tests.lsp.editor import Editor, server_config
-
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLES = REPO / "examples"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-DUMMY_KEY = "sk-ant-test-dummy-key-0000"
 
 
 @pytest.fixture

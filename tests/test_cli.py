@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import DUMMY_KEY
 from tests.fakes.anthropic_api import FakeAnthropic, error_reply, text_reply, tool_reply
+from tests.helpers import DUMMY_KEY
 
 
 def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from subagent_lsp.context.gather import Context, ProjectIndex, estimate_tokens, gather_context
+from subagent_lsp.context.gather import gather_context
+from subagent_lsp.context.index import ProjectIndex
+from subagent_lsp.context.items import Context, estimate_tokens
 from subagent_lsp.context.modules import ModuleResolver, parse_jsonc
-from subagent_lsp.context.secrets import PLACEHOLDER, redact
 from subagent_lsp.exclusions import Exclusions
 from subagent_lsp.overlay import DocumentSnapshot
+from subagent_lsp.redaction import PLACEHOLDER, redact
 
 FIXTURE = Path(__file__).parent / "fixtures" / "context-project"
 

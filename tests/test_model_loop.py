@@ -8,8 +8,8 @@ import anthropic
 import pytest
 
 from subagent_lsp.model.errors import ModelError, sentence_for
-from subagent_lsp.model.loop import ModelRequest, ToolOutcome, run_tool_loop
-from subagent_lsp.model.tools import edit_tool
+from subagent_lsp.model.loop import ModelRequest, run_tool_loop
+from subagent_lsp.model.tools import ToolResult, edit_tool
 from subagent_lsp.settings import Settings
 from tests.fakes.anthropic_api import FakeAnthropic, error_reply, text_reply, tool_reply
 
@@ -30,9 +30,9 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[Mapping[str, object]] = []
 
-    async def __call__(self, tool_input: Mapping[str, object]) -> ToolOutcome:
+    async def __call__(self, tool_input: Mapping[str, object]) -> ToolResult:
         self.calls.append(tool_input)
-        return ToolOutcome("ok", False)
+        return ToolResult("ok", False)
 
 
 async def test_tool_calls_are_executed_and_answered_until_the_turn_ends(

@@ -6,15 +6,15 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from tree_sitter import Node
 
-from subagent_lsp.syntax import (
-    SourceFile,
-    code_facts,
-    find_instruction,
-    imports,
-    language_for,
-    resolve_target,
-)
-from tests.conftest import EXAMPLES
+from subagent_lsp.backend.code_facts import code_facts
+from subagent_lsp.backend.targets import target_at
+from subagent_lsp.syntax import Instruction, SourceFile, find_instruction, imports, language_for
+from tests.helpers import EXAMPLES
+
+
+def instruction_at(src: SourceFile, start: int, end: int) -> Instruction | None:
+    return find_instruction(src, start, end, target_at(src, start, end))
+
 
 ROUTES = """\
 import type { FastifyInstance } from "fastify";
@@ -65,7 +65,7 @@ def test_languages_are_chosen_by_language_id_then_extension() -> None:
 
 def test_empty_selection_in_a_handler_expands_to_the_statement_at_the_cursor() -> None:
     src, at = _cursor(ROUTES, "rows = await")
-    target = resolve_target(src, at, at)
+    target = target_at(src, at, at)
     assert src.text[target.start : target.end] == (
         "const rows = await db.select().from(users).where(eq(users.id, id));"
     )
@@ -75,12 +75,12 @@ def test_empty_selection_in_a_handler_expands_to_the_statement_at_the_cursor() -
 
 def test_one_character_selection_means_the_same_as_a_cursor() -> None:
     src, at = _cursor(ROUTES, "rows = await")
-    assert resolve_target(src, at, at + 1) == resolve_target(src, at, at)
+    assert target_at(src, at, at + 1) == target_at(src, at, at)
 
 
 def test_cursor_on_a_route_line_means_the_whole_route_registration() -> None:
     src, at = _cursor(ROUTES, 'app.post("/users"')
-    target = resolve_target(src, at + 2, at + 2)
+    target = target_at(src, at + 2, at + 2)
     assert src.text[target.start : target.end].startswith('app.post("/users", async')
     assert src.text[target.start : target.end].endswith("});")
     assert (target.enclosing_kind, target.enclosing_name) == ("route", "POST /users")
@@ -88,16 +88,16 @@ def test_cursor_on_a_route_line_means_the_whole_route_registration() -> None:
 
 def test_cursor_in_indentation_or_a_blank_line_moves_to_the_code_that_follows() -> None:
     src, at = _cursor(ROUTES, "    const { id }")
-    target = resolve_target(src, at, at)
+    target = target_at(src, at, at)
     assert src.text[target.start :].startswith("const { id }")
     blank = src.text.index("\n\n  app.post") + 1
-    target = resolve_target(src, blank, blank)
+    target = target_at(src, blank, blank)
     assert src.text[target.start :].startswith('app.post("/users"')
 
 
 def test_a_multi_line_zod_schema_is_one_target() -> None:
     src, at = _cursor(ROUTES, "email: z.string()")
-    target = resolve_target(src, at, at)
+    target = target_at(src, at, at)
     text = src.text[target.start : target.end]
     assert text.startswith("export const createUserBody = z.object({") and text.endswith("});")
 
@@ -105,7 +105,7 @@ def test_a_multi_line_zod_schema_is_one_target() -> None:
 def test_a_real_selection_is_kept_and_trimmed() -> None:
     src, at = _cursor(ROUTES, "    const { id }")
     end = src.text.index("\n", src.text.index("const rows")) + 1
-    target = resolve_target(src, at, end)
+    target = target_at(src, at, end)
     assert target.kind == "selection"
     assert src.text[target.start : target.end].startswith("const { id }")
     assert src.text[target.start : target.end].endswith("eq(users.id, id));")
@@ -116,7 +116,7 @@ def test_offsets_stay_exact_after_astral_characters() -> None:
         '// 🚀 launch 🎉 tests\nconst label = "✨";\nconst rows = await db.select().from(users);\n'
     )
     src, at = _cursor(text, "rows")
-    target = resolve_target(src, at, at)
+    target = target_at(src, at, at)
     assert src.text[target.start : target.end] == "const rows = await db.select().from(users);"
     assert code_facts(src, target).has_db_query
 
@@ -124,14 +124,14 @@ def test_offsets_stay_exact_after_astral_characters() -> None:
 def test_methods_and_classes_are_named_enclosures() -> None:
     text = "class UserService {\n  async find(id: number) {\n    return db.query.users.findFirst();\n  }\n}\n"
     src, at = _cursor(text, "return db")
-    target = resolve_target(src, at, at)
+    target = target_at(src, at, at)
     assert (target.enclosing_kind, target.enclosing_name) == ("method", "find")
 
 
 def test_tsx_files_parse_with_the_tsx_grammar() -> None:
     text = "export function Row({ user }: Props) {\n  return <td>{user.name}</td>;\n}\n"
     src, at = _cursor(text, "return <td>", "tsx")
-    target = resolve_target(src, at, at)
+    target = target_at(src, at, at)
     assert src.text[target.start : target.end] == "return <td>{user.name}</td>;"
 
 
@@ -141,7 +141,7 @@ def test_an_instruction_comment_directly_above_is_found_with_its_continuation() 
         "    // @agent: add pagination with limit and offset\n    // from the querystring\n    const rows",
     )
     src, at = _cursor(text, "const rows")
-    found = find_instruction(src, at, at)
+    found = instruction_at(src, at, at)
     assert found is not None
     assert found.agent is None
     assert found.text == "add pagination with limit and offset from the querystring"
@@ -152,32 +152,32 @@ def test_an_instruction_can_name_its_agent_and_sit_inside_the_selection() -> Non
     src = SourceFile(text, "typescript")
     start = src.text.index("    const { id }")
     end = src.text.index("return reply")
-    found = find_instruction(src, start, end)
+    found = instruction_at(src, start, end)
     assert found is not None and (found.agent, found.text) == ("backend-engineer", "use a join")
 
 
 def test_a_block_comment_instruction_is_found() -> None:
     text = ROUTES.replace("    const rows", "    /* @agent: cache this lookup */\n    const rows")
     src, at = _cursor(text, "const rows")
-    found = find_instruction(src, at, at)
+    found = instruction_at(src, at, at)
     assert found is not None and found.text == "cache this lookup"
 
 
 def test_an_instruction_separated_by_a_blank_line_does_not_apply() -> None:
     text = ROUTES.replace("    const rows", "    // @agent: add pagination\n\n    const rows")
     src, at = _cursor(text, "const rows")
-    assert find_instruction(src, at, at) is None
+    assert instruction_at(src, at, at) is None
 
 
 def test_an_instruction_inside_a_string_is_not_a_comment() -> None:
     text = ROUTES.replace("    const rows", '    const note = "// @agent: not me";\n    const rows')
     src, at = _cursor(text, "const rows")
-    assert find_instruction(src, at, at) is None
+    assert instruction_at(src, at, at) is None
 
 
 def test_code_facts_describe_a_route_statement() -> None:
     src, at = _cursor(ROUTES, "rows = await")
-    facts = code_facts(src, resolve_target(src, at, at))
+    facts = code_facts(src, target_at(src, at, at))
     assert facts.in_route and facts.route_method == "GET" and facts.route_path == "/users/:id"
     assert facts.route_has_schema
     assert facts.has_db_query and facts.has_await
@@ -187,24 +187,24 @@ def test_code_facts_describe_a_route_statement() -> None:
 
 def test_code_facts_of_a_whole_route_without_a_schema() -> None:
     src, at = _cursor(ROUTES, 'app.post("/users"')
-    facts = code_facts(src, resolve_target(src, at, at))
+    facts = code_facts(src, target_at(src, at, at))
     assert facts.in_route and facts.route_method == "POST" and not facts.route_has_schema
     assert facts.has_try_catch and facts.is_function_like and not facts.has_db_query
 
 
 def test_code_facts_see_zod_and_status_codes() -> None:
     src, at = _cursor(ROUTES, "const { id }")
-    facts = code_facts(src, resolve_target(src, at, at))
+    facts = code_facts(src, target_at(src, at, at))
     assert facts.uses_zod
     src, at = _cursor(ROUTES, "return reply.code(200)")
-    assert code_facts(src, resolve_target(src, at, at)).sets_status
+    assert code_facts(src, target_at(src, at, at)).sets_status
 
 
 def test_code_facts_of_several_routes_name_the_first() -> None:
     src = SourceFile(ROUTES, "typescript")
     start = src.text.index('  app.get("/users/:id"')
     end = src.text.index("  });\n}\n") + len("  });")
-    facts = code_facts(src, resolve_target(src, start, end))
+    facts = code_facts(src, target_at(src, start, end))
     assert (facts.route_method, facts.route_path) == ("GET", "/users/:id")
     assert facts.has_db_query and facts.has_try_catch
 
@@ -213,7 +213,7 @@ def test_code_facts_count_only_what_the_selection_touches() -> None:
     src = SourceFile(ROUTES, "typescript")
     start = src.text.index("const { id }")
     end = src.text.index("\n", start)
-    facts = code_facts(src, resolve_target(src, start, end))
+    facts = code_facts(src, target_at(src, start, end))
     assert facts.uses_zod and facts.identifiers == {"userParams", "request"}
     assert "rows" not in facts.identifiers and not facts.has_db_query and not facts.has_await
 
@@ -223,7 +223,7 @@ def test_an_instruction_at_the_end_of_the_cursor_line_is_found() -> None:
         "eq(users.id, id));", "eq(users.id, id)); // @agent: select only id and email"
     )
     src, at = _cursor(text, "const rows")
-    found = find_instruction(src, at, at)
+    found = instruction_at(src, at, at)
     assert found is not None and found.text == "select only id and email"
 
 
@@ -250,7 +250,7 @@ def test_a_trpc_procedure_is_the_enclosure_of_its_resolver() -> None:
         "});\n"
     )
     src, at = _cursor(text, "const user =")
-    target = resolve_target(src, at, at)
+    target = target_at(src, at, at)
     assert (target.enclosing_kind, target.enclosing_name) == ("procedure", "byId")
     assert src.text[target.enclosing_start :].startswith("byId: publicProcedure")
 

@@ -9,12 +9,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .agents import Agent
-from .syntax import CodeFacts, Instruction
+from .backend.code_facts import CodeFacts
+from .syntax.comments import Instruction
 
 ASK = "ask"
 """Action id for a free-form instruction (an instruction comment or an editor prompt)."""
-
-CODE_ACTION_KIND = "refactor.rewrite.agent"
 
 
 @dataclass(frozen=True)

@@ -226,10 +226,6 @@ def bundled_agents_dir() -> Path:
     return Path(__file__).parent / "data" / "agents"
 
 
-def user_agents_dir() -> Path:
-    return Path.home() / ".claude" / "agents"
-
-
 def _agent_files(directory: Path) -> list[Path]:
     try:
         return sorted(p for p in directory.iterdir() if p.suffix == ".md" and p.is_file())

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .overlay import FileChange
     from .pipeline import ActionJob, WorkspaceView
     from .settings import Settings
-    from .syntax import SourceFile
+    from .syntax.source import SourceFile
 
 _LOCATION = re.compile(r"^(?P<path>.+?):(?P<first>\d+)(?:-(?P<last>\d+))?$")
 
@@ -115,7 +115,7 @@ class _UsageError(Exception):
 
 def _selection(location: str) -> tuple[Path, SourceFile, int, int]:
     """PATH:LINE (the statement there) or PATH:FIRST-LAST (whole lines), as offsets."""
-    from .syntax import SourceFile, language_for
+    from .syntax.source import SourceFile, language_for
 
     match = _LOCATION.match(location)
     if match is None:
@@ -142,7 +142,7 @@ def _selection(location: str) -> tuple[Path, SourceFile, int, int]:
 
 
 def _workspace(root: Path, settings: Settings) -> WorkspaceView:
-    from .context.gather import ProjectIndex
+    from .context.index import ProjectIndex
     from .exclusions import Exclusions
     from .pipeline import WorkspaceView
 
@@ -159,7 +159,7 @@ def _context(args: argparse.Namespace) -> int:
     """Print exactly the context that would be sent for a selection, and why."""
     import dataclasses
 
-    from .context.gather import cost_of
+    from .context.items import cost_of
     from .pipeline import context_for
     from .settings import Settings
 
@@ -222,7 +222,8 @@ async def _run_ask(
     import difflib
 
     from .model.errors import NoApiKey
-    from .pipeline import ActionFailed, display_path, prepare, run_action
+    from .pipeline import ActionFailed, prepare, run_action
+    from .project import display_path
     from .prompt import render
 
     if not settings.resolved_api_key():
@@ -254,7 +255,7 @@ async def _run_ask(
 
 def _write_changes(changes: Sequence[FileChange], root: Path) -> int:
     """Write every change, or none if any file moved on since the agent read it."""
-    from .pipeline import display_path
+    from .project import display_path
 
     for change in changes:
         current = change.path.read_text(encoding="utf-8") if change.path.exists() else None

@@ -8,6 +8,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from .peek import NeedsDisk
+
 SECRET_NAMES = (
     ".env",
     ".env.*",
@@ -90,7 +92,8 @@ class Exclusions:
     def __call__(self, path: Path) -> bool:
         return self.is_excluded(path)
 
-    def is_excluded(self, path: Path) -> bool:
+    def is_excluded(self, path: Path, *, peek: bool = False) -> bool:
+        """With ``peek``, raise `NeedsDisk` instead of reading a `.gitignore` not yet read."""
         name = path.name
         if any(fnmatch.fnmatchcase(name, pattern) for pattern in SECRET_NAMES):
             return True
@@ -105,22 +108,24 @@ class Exclusions:
             fnmatch.fnmatchcase(posix, p) or fnmatch.fnmatchcase(name, p) for p in self.patterns
         ):
             return True
-        return self._ignored_by_git(root, relative)
+        return self._ignored_by_git(root, relative, peek)
 
-    def _ignored_by_git(self, root: Path, relative: Path) -> bool:
+    def _ignored_by_git(self, root: Path, relative: Path, peek: bool) -> bool:
         # Every .gitignore from the root down to the file's folder has its say, deeper ones last.
         folder = root
         for depth in range(len(relative.parts)):
-            ignore = self._gitignore(folder)
+            ignore = self._gitignore(folder, peek)
             if ignore is not None and ignore.ignores(Path(*relative.parts[depth:]).as_posix()):
                 return True
             folder = folder / relative.parts[depth]
         return False
 
-    def _gitignore(self, folder: Path) -> GitIgnore | None:
+    def _gitignore(self, folder: Path, peek: bool) -> GitIgnore | None:
         with self._lock:
             if folder in self._gitignores:
                 return self._gitignores[folder]
+        if peek:
+            raise NeedsDisk(folder / ".gitignore")
         try:
             text = (folder / ".gitignore").read_text(encoding="utf-8", errors="replace")
             loaded: GitIgnore | None = GitIgnore(text)

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .context.secrets import redact
-from .project import root_relative
+from .model.tools import ToolResult
+from .project import display_path
+from .redaction import redact
 
 _SKIPPED_LISTING = {"node_modules", ".git", "dist", "build", "coverage"}
 _MAX_LISTING = 400
@@ -27,12 +28,6 @@ class DocumentSnapshot:
 
 class PathOutsideWorkspace(Exception):
     pass
-
-
-@dataclass(frozen=True)
-class ToolResult:
-    content: str
-    is_error: bool
 
 
 @dataclass(frozen=True)
@@ -95,7 +90,6 @@ class Overlay:
         self._is_excluded = is_excluded
         self._max_view = max_view_chars
         self._files: dict[Path, _File] = {}
-        self.touched: set[Path] = set()
 
     # --- paths -----------------------------------------------------------------------------
     def resolve(self, raw_path: str) -> Path:
@@ -117,7 +111,7 @@ class Overlay:
         return real
 
     def display_path(self, path: Path) -> str:
-        return root_relative(path, self._roots) or path.as_posix()
+        return display_path(path, self._roots)
 
     # --- texts -----------------------------------------------------------------------------
     def _load(self, path: Path) -> _File | None:
@@ -158,7 +152,6 @@ class Overlay:
         try:
             command = _string(tool_input, "command")
             path = self.resolve(_string(tool_input, "path"))
-            self.touched.add(path)
             if command == "view":
                 return ToolResult(self._view(path, tool_input.get("view_range")), False)
             if command == "str_replace":

@@ -8,25 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .agents import Agent
-from .context.gather import Context, ProjectIndex, gather_context
+from .context.gather import gather_context
+from .context.index import ProjectIndex
+from .context.items import Context
 from .exclusions import Exclusions
-from .model.client import load_sdk, make_client
+from .model.client import ClientFactory, load_sdk, make_client
 from .model.errors import ModelError, sentence_for
-from .model.loop import ModelRequest, StreamProgress, ToolOutcome, Usage, run_tool_loop
+from .model.loop import ModelRequest, StreamProgress, Usage, run_tool_loop
+from .model.tools import ToolResult
 from .overlay import DocumentSnapshot, FileChange, Overlay
-from .project import root_relative
+from .project import display_path
 from .prompt import build_request
 from .settings import Settings
-from .syntax import SourceFile
-
-if TYPE_CHECKING:
-    from anthropic import AsyncAnthropic
+from .syntax.source import SourceFile
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +63,6 @@ class ActionResult:
 
 class ActionFailed(Exception):
     """The action produced nothing applicable; ``str()`` is the sentence for the user."""
-
-
-def display_path(path: Path, roots: Sequence[Path]) -> str:
-    return root_relative(path, roots) or path.as_posix()
 
 
 def context_for(
@@ -112,7 +107,7 @@ async def run_action(
     settings: Settings,
     workspace: WorkspaceView,
     on_progress: Callable[[StreamProgress], None] | None = None,
-    client_for: Callable[[Settings], AsyncAnthropic] | None = None,
+    client_for: ClientFactory | None = None,
 ) -> ActionResult:
     """Ask the agent and return the changes it made to the overlay; raise ActionFailed otherwise."""
     request = await prepare(job, settings, workspace)
@@ -121,9 +116,8 @@ async def run_action(
     documents[job.path] = DocumentSnapshot(job.source.text, job.version)
     overlay = Overlay(list(workspace.roots), documents, is_excluded=workspace.exclusions)
 
-    async def execute(tool_input: Mapping[str, object]) -> ToolOutcome:
-        result = await asyncio.to_thread(overlay.execute, tool_input)
-        return ToolOutcome(result.content, result.is_error)
+    async def execute(tool_input: Mapping[str, object]) -> ToolResult:
+        return await asyncio.to_thread(overlay.execute, tool_input)
 
     try:
         await load_sdk(settings)

@@ -10,22 +10,32 @@ from lsprotocol.types import Position, PositionEncodingKind
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def _encoding_name(encoding: str | PositionEncodingKind) -> str:
+def encoding_name(encoding: str | PositionEncodingKind | None) -> str:
+    """The position encoding's plain name; a client that names none gets LSP's default, UTF-16."""
     value = getattr(encoding, "value", encoding)
     return str(value) if value else "utf-16"
+
+
+def utf8_width(code: int) -> int:
+    """Bytes UTF-8 takes for one code point."""
+    return 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4
 
 
 def _units(ch: str, encoding: str) -> int:
     code = ord(ch)
     if encoding == "utf-8":
-        return 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4
+        return utf8_width(code)
     if encoding == "utf-32":
         return 1
     return 2 if code > 0xFFFF else 1
 
 
 class LineIndex:
-    """Line starts of a text, computed once for repeated conversions."""
+    """Line starts of a text, computed once for repeated conversions.
+
+    The one line table of the project: `\r\n`, `\r` and `\n` each end a line, as LSP says, so
+    every path (positions, targets, context line numbers) counts lines the same way.
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -45,12 +55,29 @@ class LineIndex:
                 at = text.find("\n", at + 1)
         self._ends.append(len(text))
 
+    @property
+    def line_count(self) -> int:
+        return len(self.starts)
+
     def line_bounds(self, line: int) -> tuple[int, int]:
         """(start, end) of the line's content, excluding its line break."""
         return self.starts[line], self._ends[line]
 
+    def line_of(self, offset: int) -> int:
+        """The line an offset is on; an offset inside a `\r\n` belongs to the line it ends."""
+        return bisect.bisect_right(self.starts, max(offset, 0)) - 1
+
+    def offset_at(self, line: int, character: int) -> int:
+        """The offset of a code-point column on a line, clamped to the line's content."""
+        if line < 0:
+            return 0
+        if line >= len(self.starts):
+            return len(self.text)
+        start, end = self.line_bounds(line)
+        return min(start + max(character, 0), end)
+
     def offset(self, position: Position, encoding: str | PositionEncodingKind = "utf-16") -> int:
-        name = _encoding_name(encoding)
+        name = encoding_name(encoding)
         if position.line >= len(self.starts):
             return len(self.text)
         start, end = self.line_bounds(max(position.line, 0))
@@ -69,9 +96,9 @@ class LineIndex:
         return offset
 
     def position(self, offset: int, encoding: str | PositionEncodingKind = "utf-16") -> Position:
-        name = _encoding_name(encoding)
+        name = encoding_name(encoding)
         offset = max(0, min(offset, len(self.text)))
-        line = bisect.bisect_right(self.starts, offset) - 1
+        line = self.line_of(offset)
         start, end = self.line_bounds(line)
         # An offset between \r and \n belongs to the end of the line.
         column_end = min(offset, end)

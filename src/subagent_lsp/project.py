@@ -34,14 +34,6 @@ class ProjectFacts:
     versions: Mapping[str, str]
     module_type: str | None
 
-    def describe(self) -> str:
-        if not self.versions and self.module_type is None:
-            return ""
-        lines = [f"- {name} {version}" for name, version in self.versions.items()]
-        if self.module_type:
-            lines.append(f'- package.json "type": "{self.module_type}"')
-        return "\n".join(lines)
-
 
 def root_relative(path: Path, roots: Sequence[Path]) -> str | None:
     """``path`` relative to the first workspace root that holds it ("." for a root), else None."""
@@ -51,6 +43,11 @@ def root_relative(path: Path, roots: Sequence[Path]) -> str | None:
         except ValueError:
             continue
     return None
+
+
+def display_path(path: Path, roots: Sequence[Path]) -> str:
+    """How a path is shown to the user and the model: relative to its workspace folder, else whole."""
+    return root_relative(path, roots) or path.as_posix()
 
 
 def nearest_package_json(path: Path, roots: Sequence[Path]) -> Path | None:

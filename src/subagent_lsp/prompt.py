@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .agents import Agent
-from .context.gather import Context
+from .context.items import Context
 from .model.loop import ModelRequest
 from .model.tools import EDIT_TOOL_NAME, edit_tool
 from .settings import Settings
@@ -30,6 +30,26 @@ for one change. Make it with the `{EDIT_TOOL_NAME}` tool:
 - Do not ask questions. If the request cannot be done, make no edits and say why in one sentence.
 When you are done, reply with one or two sentences saying what you changed and why."""
 
+HOVER_PROTOCOL = """\
+# Explaining code in the editor
+A developer is hovering over code in their editor. In at most 120 words of Markdown:
+1. say what the code does, in one or two sentences;
+2. list the real risks you see (validation, error handling, performance, security), most serious first,
+   and say "no notable risks" if there are none;
+3. give one concrete suggestion, with a short code snippet only if it is clearer than words.
+Do not repeat the facts already shown above your explanation. No headings, no preamble."""
+
+
+def _system(agent: Agent, protocol: str, settings: Settings) -> list[dict[str, Any]]:
+    system: list[dict[str, Any]] = [
+        {"type": "text", "text": agent.prompt},
+        {"type": "text", "text": protocol},
+    ]
+    if settings.prompt_caching:
+        # The agent prompt and the protocol are the same for every request: one cached prefix.
+        system[-1]["cache_control"] = {"type": "ephemeral"}
+    return system
+
 
 def build_request(
     *,
@@ -40,13 +60,7 @@ def build_request(
     context: Context,
     settings: Settings,
 ) -> ModelRequest:
-    system: list[dict[str, Any]] = [
-        {"type": "text", "text": agent.prompt},
-        {"type": "text", "text": EDITOR_PROTOCOL},
-    ]
-    if settings.prompt_caching:
-        # Tools, the agent prompt and the protocol are the same for every action: one cached prefix.
-        system[-1]["cache_control"] = {"type": "ephemeral"}
+    system = _system(agent, EDITOR_PROTOCOL, settings)
     user = [
         {"type": "text", "text": context.render()},
         {
@@ -61,6 +75,22 @@ def build_request(
         user=user,
         tools=[edit_tool(compatible=settings.compatible_endpoint, cache=False)],
         max_tokens=settings.max_tokens,
+    )
+
+
+def build_explanation_request(
+    *, agent: Agent, model: str, facts: str, context: Context, settings: Settings
+) -> ModelRequest:
+    """The hover explanation: the agent's view of code whose facts are already shown."""
+    return ModelRequest(
+        model=model,
+        system=_system(agent, HOVER_PROTOCOL, settings),
+        user=[
+            {"type": "text", "text": context.render()},
+            {"type": "text", "text": f"## Shown above your explanation\n{facts}"},
+        ],
+        tools=[],
+        max_tokens=settings.hover_max_tokens,
     )
 
 

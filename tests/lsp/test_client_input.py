@@ -10,7 +10,7 @@ from lsprotocol import types
 
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
 from tests.lsp.editor import Editor
-from tests.lsp.test_code_actions import AT_ZERO, ROUTE, _open_route
+from tests.lsp.helpers import AT_ZERO, ROUTE, open_route
 
 EMOJI_ROUTE = ROUTE.replace(
     "  app.get(",
@@ -21,7 +21,7 @@ EMOJI_ROUTE = ROUTE.replace(
 async def test_edits_after_astral_characters_land_exactly_in_the_negotiated_encoding(
     editor: Editor, fake_api: FakeAnthropic
 ) -> None:
-    uri = _open_route(editor, EMOJI_ROUTE)
+    uri = open_route(editor, EMOJI_ROUTE)
     fake_api.enqueue(
         tool_reply(
             [
@@ -61,7 +61,7 @@ async def test_edits_after_astral_characters_land_exactly_in_the_negotiated_enco
 async def test_odd_ranges_still_get_an_answer(
     editor: Editor, start: tuple[int, int], end: tuple[int, int]
 ) -> None:
-    uri = _open_route(editor)
+    uri = open_route(editor)
     rng = types.Range(
         start=types.Position(line=start[0], character=start[1]),
         end=types.Position(line=end[0], character=end[1]),
@@ -82,7 +82,7 @@ async def test_an_untitled_document_lists_actions_but_cannot_be_edited_by_the_ag
             )
         )
     )
-    rng = editor.range_of(_open_route(editor), "return rows[0]", empty=True)
+    rng = editor.range_of(open_route(editor), "return rows[0]", empty=True)
     actions = await editor.code_actions(uri, rng)
     assert actions
     with pytest.raises(Exception, match="not a file on disk"):
@@ -100,7 +100,7 @@ async def test_unknown_commands_are_refused_and_the_server_keeps_serving(editor:
             await editor.client.workspace_execute_command_async(
                 types.ExecuteCommandParams(command="subagent-lsp.runAction", arguments=bad)
             )
-    uri = _open_route(editor)
+    uri = open_route(editor)
     assert await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
 
 
@@ -108,7 +108,7 @@ async def test_a_ten_megabyte_document_is_served(editor: Editor, fake_api: FakeA
     filler = "".join(f"export const value{n} = {n};\n" for n in range(400_000))
     text = ROUTE + filler
     assert len(text.encode()) > 10_000_000
-    uri = _open_route(editor, text)
+    uri = open_route(editor, text)
     actions = await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
     assert actions
     fake_api.enqueue(
@@ -135,7 +135,7 @@ async def test_a_file_that_is_not_utf8_on_disk_is_left_out_and_never_rewritten(
     schema = editor.path("src/db/schema.ts")
     broken = b"export const orders = '\xff\xfe caf\xe9';\n"
     schema.write_bytes(broken)
-    uri = _open_route(editor)
+    uri = open_route(editor)
     fake_api.enqueue(
         tool_reply(
             [
@@ -166,7 +166,7 @@ async def test_rapid_typing_while_an_action_runs_ends_in_one_consistent_document
     editor: Editor, fake_api: FakeAnthropic
 ) -> None:
     hold = threading.Event()
-    uri = _open_route(editor)
+    uri = open_route(editor)
     fake_api.enqueue(
         tool_reply([AT_ZERO], hold=hold),
         text_reply("Done."),

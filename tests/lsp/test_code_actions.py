@@ -11,42 +11,13 @@ from lsprotocol import types
 
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
 from tests.lsp.editor import Editor, wait_until
-
-ROUTE = """\
-import type { FastifyInstance } from "fastify";
-import { eq } from "drizzle-orm";
-import { db } from "../db/client.js";
-import { orders } from "../db/schema.js";
-
-export async function orderRoutes(app: FastifyInstance) {
-  app.get("/orders/:id", async (request, reply) => {
-    const { id } = request.params as { id: string };
-    const rows = await db.select().from(orders).where(eq(orders.id, Number(id)));
-    return rows[0];
-  });
-}
-"""
+from tests.lsp.helpers import AT_ZERO, ROUTE, open_route
 
 GUARDED = ROUTE.replace(
     "    return rows[0];\n",
     '    if (rows.length === 0) {\n      return reply.code(404).send({ error: "Order not found" });\n'
     "    }\n    return rows[0];\n",
 )
-
-
-# The edit most tests script: one replacement in ROUTE.
-AT_ZERO = {
-    "command": "str_replace",
-    "path": "src/routes/orders.ts",
-    "old_str": "return rows[0];",
-    "new_str": "return rows.at(0);",
-}
-
-
-def _open_route(editor: Editor, text: str = ROUTE) -> str:
-    path = editor.path("src/routes/orders.ts")
-    path.write_text(text, encoding="utf-8")
-    return editor.open("src/routes/orders.ts", text)
 
 
 def _titles(actions: list[types.CodeAction]) -> list[str]:
@@ -56,7 +27,7 @@ def _titles(actions: list[types.CodeAction]) -> list[str]:
 async def test_actions_are_listed_without_any_model_request(
     editor: Editor, fake_api: FakeAnthropic
 ) -> None:
-    uri = _open_route(editor)
+    uri = open_route(editor)
     rng = editor.range_of(uri, "const rows", empty=True)
 
     actions = await editor.code_actions(uri, rng)
@@ -70,7 +41,7 @@ async def test_actions_are_listed_without_any_model_request(
 
 
 async def test_query_action_is_not_offered_where_there_is_no_query(editor: Editor) -> None:
-    uri = _open_route(editor)
+    uri = open_route(editor)
     actions = await editor.code_actions(uri, editor.range_of(uri, "const { id }", empty=True))
     assert "backend-engineer: Optimise this Drizzle query" not in _titles(actions)
 
@@ -79,7 +50,7 @@ async def test_instruction_comment_above_the_code_offers_an_ask_action(editor: E
     text = ROUTE.replace(
         "    const rows", "    // @agent: return 404 when the order is missing\n    const rows"
     )
-    uri = _open_route(editor, text)
+    uri = open_route(editor, text)
     actions = await editor.code_actions(uri, editor.range_of(uri, "const rows", empty=True))
     assert _titles(actions)[0] == "Ask backend-engineer: return 404 when the order is missing"
 
@@ -87,7 +58,7 @@ async def test_instruction_comment_above_the_code_offers_an_ask_action(editor: E
 async def test_actions_are_not_offered_when_the_client_only_wants_other_kinds(
     editor: Editor,
 ) -> None:
-    uri = _open_route(editor)
+    uri = open_route(editor)
     result = await editor.client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
@@ -101,7 +72,7 @@ async def test_actions_are_not_offered_when_the_client_only_wants_other_kinds(
 async def test_choosing_an_action_applies_the_exact_edit(
     editor: Editor, fake_api: FakeAnthropic
 ) -> None:
-    uri = _open_route(editor)
+    uri = open_route(editor)
     fake_api.enqueue(
         tool_reply(
             [
@@ -151,7 +122,7 @@ async def test_choosing_an_action_applies_the_exact_edit(
 async def test_edit_carries_the_version_it_was_computed_from(
     editor: Editor, fake_api: FakeAnthropic
 ) -> None:
-    uri = _open_route(editor)
+    uri = open_route(editor)
     editor.change(uri, ROUTE + "\n")
     fake_api.enqueue(
         tool_reply(
@@ -180,7 +151,7 @@ async def test_edit_carries_the_version_it_was_computed_from(
 async def test_multi_file_edit_creates_a_schema_module(
     editor: Editor, fake_api: FakeAnthropic
 ) -> None:
-    uri = _open_route(editor)
+    uri = open_route(editor)
     schema = 'import { z } from "zod";\n\nexport const orderParams = z.object({ id: z.coerce.number().int().positive() });\n'
     fake_api.enqueue(
         tool_reply(
@@ -225,7 +196,7 @@ async def test_the_server_keeps_answering_while_the_first_action_loads_the_model
 ) -> None:
     # Loading the SDK takes seconds; it happens in a worker thread, so requests that arrive
     # meanwhile are answered and can see it loading.
-    uri = _open_route(editor)
+    uri = open_route(editor)
     fake_api.enqueue(tool_reply([AT_ZERO]), text_reply("Done."))
     actions = await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
     action = next(a for a in actions if a.title.endswith("Add error handling with guard clauses"))
@@ -249,7 +220,7 @@ async def test_the_server_keeps_answering_while_the_first_action_loads_the_model
 async def test_progress_is_reported_while_the_reply_streams(
     editor: Editor, fake_api: FakeAnthropic
 ) -> None:
-    uri = _open_route(editor)
+    uri = open_route(editor)
     fake_api.enqueue(
         tool_reply(
             [AT_ZERO],
@@ -274,7 +245,7 @@ async def test_progress_is_reported_while_the_reply_streams(
 async def _start_held_action(
     editor: Editor, fake_api: FakeAnthropic, hold: threading.Event
 ) -> tuple[str, asyncio.Future[object]]:
-    uri = _open_route(editor)
+    uri = open_route(editor)
     fake_api.enqueue(text_reply("Thinking " * 50, hold=hold))
     actions = await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
     command = actions[0].command
@@ -333,7 +304,7 @@ async def _run_while_the_user_types(
 ) -> tuple[str, dict[str, object]]:
     """Run an action whose reply is held until the user has replaced the document's text."""
     hold = threading.Event()
-    uri = _open_route(editor)
+    uri = open_route(editor)
     fake_api.enqueue(tool_reply([AT_ZERO], hold=hold), text_reply("Done."))
     actions = await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
     running = asyncio.ensure_future(editor.run(actions[0]))
@@ -374,7 +345,7 @@ async def test_a_tool_call_outside_the_workspace_is_refused_and_the_rest_applies
 ) -> None:
     outside = tmp_path / "outside.ts"
     outside.write_text("export const secret = 1;\n", encoding="utf-8")
-    uri = _open_route(editor)
+    uri = open_route(editor)
     fake_api.enqueue(
         tool_reply(
             [

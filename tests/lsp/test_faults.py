@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
-from tests.conftest import DUMMY_KEY
 from tests.fakes.anthropic_api import (
     FakeAnthropic,
     Reply,
@@ -19,8 +18,9 @@ from tests.fakes.anthropic_api import (
     text_reply,
     tool_reply,
 )
+from tests.helpers import DUMMY_KEY
 from tests.lsp.editor import Editor
-from tests.lsp.test_code_actions import ROUTE, _open_route
+from tests.lsp.helpers import ROUTE, open_route
 
 NEVER = threading.Event()
 
@@ -89,7 +89,7 @@ async def test_a_failed_model_call_changes_nothing_and_says_what_to_do(
     )
     replies, sentence = FAULTS[fault]
     fake_api.enqueue(*replies)
-    uri = _open_route(editor)
+    uri = open_route(editor)
     actions = await editor.code_actions(uri, editor.range_of(uri, "return rows[0]", empty=True))
 
     result = await editor.run(actions[0])
@@ -114,7 +114,7 @@ async def test_the_model_cannot_reach_through_symlinks_secrets_or_other_tools(
     env_file = editor.root / ".env"
     env_file.write_text("DATABASE_URL=postgres://admin:hunter2@db/prod\n", encoding="utf-8")
     proof = tmp_path / "executed"
-    uri = _open_route(editor)
+    uri = open_route(editor)
     fake_api.enqueue(
         tool_reply(
             [

@@ -12,14 +12,17 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
 
-from tests.conftest import EXAMPLES
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
+from tests.helpers import EXAMPLES
 from tests.lsp.editor import Editor, server_config
-from tests.lsp.test_code_actions import ROUTE
+from tests.lsp.helpers import ROUTE
+
+pytestmark = pytest.mark.heavy
 
 ANSWER = 30.0
 SOURCES = [

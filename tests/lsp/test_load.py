@@ -11,10 +11,13 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lsprotocol import types
 
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply
 from tests.lsp.editor import Editor, wait_until
+
+pytestmark = pytest.mark.heavy
 
 HOVERS = 500
 ACTIONS = 100

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..peek import NeedsDisk
+
 log = logging.getLogger(__name__)
 
 _TS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".mts", ".cts")
@@ -42,8 +44,10 @@ class TsConfig:
     compiler_options: dict[str, Any] = field(default_factory=dict)
 
 
-def load_tsconfig(path: Path, seen: frozenset[Path] = frozenset()) -> TsConfig:
-    """A tsconfig with its `extends` chain merged (relative `extends` only)."""
+def load_tsconfig(
+    path: Path, roots: Sequence[Path], seen: frozenset[Path] = frozenset()
+) -> TsConfig:
+    """A tsconfig with its `extends` chain merged (relative `extends` inside the roots only)."""
     data = parse_jsonc(path.read_text(encoding="utf-8"))
     options: dict[str, Any] = {}
     base_url: Path | None = None
@@ -57,9 +61,10 @@ def load_tsconfig(path: Path, seen: frozenset[Path] = frozenset()) -> TsConfig:
         parent_path = (path.parent / parent).resolve()
         if parent_path.suffix != ".json":
             parent_path = parent_path.with_name(parent_path.name + ".json")
-        if parent_path in seen or not parent_path.is_file():
+        inside = any(parent_path == r or r in parent_path.parents for r in roots)
+        if parent_path in seen or not inside or not parent_path.is_file():
             continue
-        inherited = load_tsconfig(parent_path, seen | {path})
+        inherited = load_tsconfig(parent_path, roots, seen | {path})
         options.update(inherited.compiler_options)
         base_url, paths, paths_base = inherited.base_url, inherited.paths, inherited.paths_base
     own = data.get("compilerOptions") or {}
@@ -78,21 +83,23 @@ class ModuleResolver:
     """Resolves import specifiers to workspace files; caches tsconfig files per folder."""
 
     def __init__(self, roots: Sequence[Path]) -> None:
-        self._roots = [root.resolve() for root in roots]
+        self._roots = list(roots)
         self._configs: dict[Path, TsConfig | None] = {}
         self._resolved: dict[tuple[Path, str], tuple[Path | None, float]] = {}
         self._lock = threading.Lock()
 
-    def tsconfig_for(self, file: Path) -> TsConfig | None:
+    def tsconfig_for(self, file: Path, *, peek: bool = False) -> TsConfig | None:
         for directory in file.parents:
             with self._lock:
                 if directory in self._configs:
                     return self._configs[directory]
+            if peek:
+                raise NeedsDisk(directory / "tsconfig.json")
             candidate = directory / "tsconfig.json"
             config: TsConfig | None = None
             if candidate.is_file():
                 try:
-                    config = load_tsconfig(candidate)
+                    config = load_tsconfig(candidate, self._roots)
                 except (OSError, ValueError) as exc:
                     log.info("cannot read %s: %s", candidate, exc)
                     config = None
@@ -103,12 +110,19 @@ class ModuleResolver:
                 break
         return None
 
-    def resolve(self, from_file: Path, specifier: str) -> Path | None:
-        """The workspace file a specifier names, or None for packages and unknown modules."""
+    def resolve(self, from_file: Path, specifier: str, *, peek: bool = False) -> Path | None:
+        """The workspace file a specifier names, or None for packages and unknown modules.
+
+        With ``peek``, the last answer is taken as it is, and `NeedsDisk` raised if there is none.
+        """
         key = (from_file.parent, specifier)
         now = time.monotonic()
         with self._lock:
             cached = self._resolved.get(key)
+        if peek:
+            if cached is None:
+                raise NeedsDisk(from_file.parent / specifier)
+            return cached[0]
         if cached is not None:
             found, when = cached
             # A hit is trusted while the file exists; a miss only briefly, since the file may

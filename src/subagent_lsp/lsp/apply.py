@@ -19,7 +19,7 @@ from ..edits import (
     rebase,
 )
 from ..overlay import FileChange
-from .documents import path_to_uri
+from .documents import document, path_to_uri
 
 
 class CannotApply(Exception):
@@ -49,7 +49,7 @@ async def plan_files(
     for change in changes:
         uri = path_to_uri(change.path)
         name = display.get(change.path, change.path.name)
-        doc = workspace.text_documents.get(uri)
+        doc = document(workspace, uri)
         if doc is not None:
             current: str | None = doc.source
             version: int | None = doc.version

@@ -1,4 +1,4 @@
-"""The server's commands and their arguments, checked at the edge."""
+"""The arguments of the server's commands (ids in `ids.py`), checked at the edge."""
 
 from __future__ import annotations
 
@@ -7,19 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from lsprotocol import types
-
-RUN_ACTION = "subagent-lsp.runAction"
-"""Run a listed code action: {uri, range, agent, action, instruction?}."""
-ASK = "subagent-lsp.ask"
-"""Run a free-form instruction on a range, for editor plugins that prompt: {uri, range, instruction, agent?}."""
-LIST_AGENTS = "subagent-lsp.listAgents"
-"""The agents found, for pickers: [{name, description, model, source, path, default}]."""
-RELOAD_AGENTS = "subagent-lsp.reloadAgents"
-STATUS = "subagent-lsp.status"
-"""What the server is doing: {version, agents, openDocuments, runningActions, runningExplanations,
-modelSdk ("not loaded", "loading", "loaded"), tasks}."""
-
-ALL = (RUN_ACTION, ASK, LIST_AGENTS, RELOAD_AGENTS, STATUS)
 
 
 class BadArguments(ValueError):

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import unquote
 
 from pygls.uris import from_fs_path, to_fs_path
-from pygls.workspace import Workspace
+from pygls.workspace import TextDocument, Workspace
 
-from ..context.gather import ProjectIndex
-from ..exclusions import Exclusions
 from ..overlay import DocumentSnapshot
-from ..pipeline import WorkspaceView
 from ..project import find_root
 
 
@@ -34,6 +32,13 @@ def _resolved(fs_path: str) -> Path:
 def path_to_uri(path: Path) -> str:
     uri = from_fs_path(str(path))
     return uri if uri is not None else path.as_uri()
+
+
+def document(workspace: Workspace, uri: str) -> TextDocument | None:
+    """The open document a client's uri names. pygls keys open documents by the decoded uri, so
+    `file:///My%20Project/x.ts` must be looked up as such; every handler looks up this way."""
+    found: TextDocument | None = workspace.text_documents.get(unquote(uri))
+    return found
 
 
 def workspace_roots(workspace: Workspace, fallback_file: Path | None = None) -> tuple[Path, ...]:
@@ -59,9 +64,3 @@ def open_documents(workspace: Workspace) -> dict[Path, DocumentSnapshot]:
         if path is not None:
             documents[path] = DocumentSnapshot(doc.source, doc.version)
     return documents
-
-
-def workspace_view(
-    workspace: Workspace, index: ProjectIndex, exclusions: Exclusions
-) -> WorkspaceView:
-    return WorkspaceView(index.roots, open_documents(workspace), exclusions, index)

@@ -1,148 +1,145 @@
 """Hover for the editor: instant facts, then the agent's explanation, cached and cancellable.
 
 At most one explanation request runs per document: a newer hover cancels the one in flight, which
-closes its connection to the API.
+closes its connection to the API. Facts are first read from memory alone (`peek.py`); where a name
+must be looked up in files not yet read, the hover reads them in a worker thread, and listing the
+Explain actions does without and warms the caches for next time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
+from .. import ids
 from ..agents import Agent
-from ..context.gather import find_symbol
-from ..hover.explain import ExplanationCache, explain, explanation_request
-from ..hover.facts import HoverFacts, static_facts
+from ..backend.hover_facts import HoverFacts, static_facts
+from ..context.symbols import Lookup
+from ..explanations import ExplanationCache, explanation_key
 from ..model.client import load_sdk
 from ..model.errors import sentence_for
+from ..model.explain import explain
+from ..model.loop import ModelRequest
+from ..peek import NeedsDisk
 from ..pipeline import WorkspaceView, context_for
-from ..project import root_relative
-from ..syntax import SourceFile, language_for
-from .actions import encoding_of
-from .documents import uri_to_path
-
-if TYPE_CHECKING:
-    from ..server import SubagentServer
+from ..project import display_path
+from ..prompt import build_explanation_request
+from .session import OpenFile, Session
 
 log = logging.getLogger(__name__)
-
-EXPLAIN = "subagent-lsp.explain"
-"""Explain the code at a position and cache it: {uri, position, agent?, refresh?}."""
 
 
 @dataclass(frozen=True)
 class _Hovered:
-    uri: str
-    path: Path
-    source: SourceFile
+    file: OpenFile
     facts: HoverFacts
 
 
 class HoverRunner:
-    def __init__(self, ls: SubagentServer) -> None:
-        self._ls = ls
+    def __init__(self, session: Session) -> None:
+        self._session = session
         self.cache = ExplanationCache()
         self._inflight: dict[str, asyncio.Task[Any]] = {}
+        self._warming: set[asyncio.Task[Any]] = set()
         self.explained: set[tuple[str, int, int]] = set()
         """(uri, start, end) of code explained in this session, for "Regenerate explanation"."""
 
-    def facts_at(self, uri: str, position: types.Position) -> _Hovered | None:
-        ls = self._ls
-        doc = ls.workspace.text_documents.get(uri)
-        path = uri_to_path(uri)
-        if doc is None or path is None:
+    def _lookup(self, file: OpenFile) -> tuple[WorkspaceView, Callable[[Path], str]]:
+        """The workspace view for a file, taken on the event loop (it reads the open documents)."""
+        roots = self._session.roots(file.path)
+        return self._session.view(roots), lambda path: display_path(path, roots)
+
+    @staticmethod
+    def _facts(
+        file: OpenFile, offset: int, view: WorkspaceView, display: Callable[[Path], str], peek: bool
+    ) -> HoverFacts | None:
+        """The facts at ``offset``; with ``peek``, `NeedsDisk` where a lookup would read files."""
+        lookup = Lookup(view.index, view.documents, view.exclusions, peek=peek)
+        return static_facts(
+            file.source, offset, lambda name: lookup.find(file.path, file.source, name), display
+        )
+
+    async def facts_at(self, uri: str, position: types.Position) -> _Hovered | None:
+        file = self._session.open_file(uri)
+        if file is None or file.path is None:
             return None
-        language = language_for(uri, doc.language_id)
-        if language is None:
-            return None
-        source = ls.runner.parsed.get(uri, doc.version, doc.source, language)
-        offset = source.line_index.offset(position, encoding_of(ls))
-        roots = ls.roots(path)
-
-        # Most hovers never look a name up; only those pay for gathering the open documents.
-        @cache
-        def workspace() -> WorkspaceView:
-            return ls.view(roots)
-
-        def find(name: str) -> Any:
-            view = workspace()
-            return find_symbol(
-                path,
-                source,
-                name,
-                index=view.index,
-                documents=view.documents,
-                exclusions=view.exclusions,
-            )
-
-        def display(p: Path) -> str:
-            return root_relative(p, roots) or p.name
-
-        facts = static_facts(source, offset, find, display)
-        return _Hovered(uri, path, source, facts) if facts is not None else None
+        offset = file.source.lines.offset(position, self._session.encoding)
+        view, display = self._lookup(file)
+        try:
+            facts = self._facts(file, offset, view, display, True)
+        except NeedsDisk:
+            facts = await asyncio.to_thread(self._facts, file, offset, view, display, False)
+        return _Hovered(file, facts) if facts is not None else None
 
     def _hover(self, hovered: _Hovered, markdown: str) -> types.Hover:
-        index = hovered.source.line_index
-        encoding = encoding_of(self._ls)
+        lines = hovered.file.source.lines
+        encoding = self._session.encoding
         return types.Hover(
             contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown),
             range=types.Range(
-                start=index.position(hovered.facts.start, encoding),
-                end=index.position(hovered.facts.end, encoding),
+                start=lines.position(hovered.facts.start, encoding),
+                end=lines.position(hovered.facts.end, encoding),
             ),
         )
 
-    async def _request(self, hovered: _Hovered, agent: Agent) -> tuple[str, dict[str, Any]]:
-        ls = self._ls
-        view = ls.view(ls.roots(hovered.path))
-        facts = hovered.facts
+    async def _request(self, hovered: _Hovered, agent: Agent) -> ModelRequest:
+        session = self._session
+        file, facts = hovered.file, hovered.facts
+        assert file.path is not None, "facts_at hovers files on disk only"
+        view = session.view(session.roots(file.path))
         context = await asyncio.to_thread(
             context_for,
-            hovered.path,
-            hovered.source,
+            file.path,
+            file.source,
             facts.code_start,
             facts.code_end,
-            ls.settings,
+            session.settings,
             view,
         )
-        model = ls.settings.hover_model_id()
-        key = ExplanationCache.key(agent, model, facts.markdown, context)
-        return key, explanation_request(agent, model, facts.markdown, context, ls.settings)
+        return build_explanation_request(
+            agent=agent,
+            model=session.settings.hover_model_id(),
+            facts=facts.markdown,
+            context=context,
+            settings=session.settings,
+        )
 
     async def hover(self, params: types.HoverParams) -> types.Hover | None:
-        settings = self._ls.settings
+        session = self._session
+        settings = session.settings
         if settings.hover_mode == "off":
             return None
-        hovered = self.facts_at(params.text_document.uri, params.position)
+        hovered = await self.facts_at(params.text_document.uri, params.position)
         if hovered is None:
             return None
         facts = hovered.facts.markdown
-        if settings.hover_mode == "static" or not self._ls.agents.agents:
+        if settings.hover_mode == "static" or not session.agents.agents:
             return self._hover(hovered, facts)
-        agent = self._ls.agents.default()
+        agent = session.agents.default()
         if not settings.resolved_api_key():
             hint = (
                 f"_Set ANTHROPIC_API_KEY or the subagentLsp.apiKey setting to add "
                 f"{agent.name}'s explanation here._"
             )
             return self._hover(hovered, f"{facts}\n\n---\n{hint}")
-        key, request = await self._request(hovered, agent)
+        request = await self._request(hovered, agent)
+        key = explanation_key(request)
         cached = self.cache.get(key)
         if cached is None:
             try:
-                cached = await self._explain_once(hovered.uri, key, request)
+                cached = await self._explain_once(hovered.file.uri, key, request)
             except Exception as exc:
                 log.info("hover explanation failed: %r", exc)
-                sentence = sentence_for(exc, settings, request["model"])
+                sentence = sentence_for(exc, settings, request.model)
                 return self._hover(hovered, f"{facts}\n\n---\n_No explanation: {sentence}_")
-            self.explained.add((hovered.uri, hovered.facts.code_start, hovered.facts.code_end))
+            self.explained.add(_explained(hovered))
         return self._hover(hovered, _combine(facts, agent, cached))
 
     @property
@@ -150,7 +147,7 @@ class HoverRunner:
         # Each explanation removes itself when it ends, however it ends.
         return len(self._inflight)
 
-    async def _explain_once(self, uri: str, key: str, request: dict[str, Any]) -> str:
+    async def _explain_once(self, uri: str, key: str, request: ModelRequest) -> str:
         """Run one explanation for ``uri``, cancelling any other still running for it."""
         previous = self._inflight.get(uri)
         if previous is not None and not previous.done():
@@ -158,9 +155,10 @@ class HoverRunner:
         task = asyncio.current_task()
         if task is not None:
             self._inflight[uri] = task
+        settings = self._session.settings
         try:
-            await load_sdk(self._ls.settings)
-            text = await explain(request, self._ls.clients.get(self._ls.settings))
+            await load_sdk(settings)
+            text = await explain(self._session.clients.get(settings), request)
         finally:
             if self._inflight.get(uri) is task:
                 del self._inflight[uri]
@@ -177,50 +175,75 @@ class HoverRunner:
         line, character = position.get("line"), position.get("character")
         if not isinstance(line, int) or not isinstance(character, int):
             raise JsonRpcInvalidParams("'position' needs integer line and character")
-        await self._ls.wait_for_agents()
-        hovered = self.facts_at(raw["uri"], types.Position(line=line, character=character))
+        session = self._session
+        await session.wait_for_agents()
+        hovered = await self.facts_at(raw["uri"], types.Position(line=line, character=character))
         if hovered is None:
             raise JsonRpcInvalidParams("There is no route, table, query or schema to explain here.")
         name = raw.get("agent")
-        agent = self._ls.agents.get(name) if isinstance(name, str) else self._ls.agents.default()
+        agent = session.agents.get(name) if isinstance(name, str) else session.agents.default()
         if agent is None:
             raise JsonRpcInvalidParams(f"No agent named '{name}' is loaded.")
-        key, request = await self._request(hovered, agent)
+        request = await self._request(hovered, agent)
+        key = explanation_key(request)
         if raw.get("refresh") is not True:
             cached = self.cache.get(key)
             if cached is not None:
                 return {"markdown": _combine(hovered.facts.markdown, agent, cached), "cached": True}
+        show = session.server.window_show_message
         try:
-            text = await self._explain_once(hovered.uri, key, request)
+            text = await self._explain_once(hovered.file.uri, key, request)
         except Exception as exc:
-            sentence = sentence_for(exc, self._ls.settings, request["model"])
-            self._ls.window_show_message(
-                types.ShowMessageParams(type=types.MessageType.Error, message=sentence)
-            )
+            sentence = sentence_for(exc, session.settings, request.model)
+            show(types.ShowMessageParams(type=types.MessageType.Error, message=sentence))
             return {"markdown": None, "error": sentence}
-        self.explained.add((hovered.uri, hovered.facts.code_start, hovered.facts.code_end))
-        self._ls.window_show_message(
-            types.ShowMessageParams(
-                type=types.MessageType.Info,
-                message=f"{agent.name}'s explanation is ready: hover over the code to read it.",
-            )
-        )
+        self.explained.add(_explained(hovered))
+        message = f"{agent.name}'s explanation is ready: hover over the code to read it."
+        show(types.ShowMessageParams(type=types.MessageType.Info, message=message))
         return {"markdown": _combine(hovered.facts.markdown, agent, text), "cached": False}
 
-    def code_actions(self, uri: str, rng: types.Range) -> list[types.CodeAction]:
-        hovered = self.facts_at(uri, rng.start)
-        if hovered is None:
+    def code_actions(self, file: OpenFile, rng: types.Range) -> list[types.CodeAction]:
+        """Explain actions where a hover has facts; from memory only (see the module's note)."""
+        session = self._session
+        if file.path is None:
+            return []
+        offset = file.source.lines.offset(rng.start, session.encoding)
+        view, display = self._lookup(file)
+        try:
+            facts = self._facts(file, offset, view, display, True)
+        except NeedsDisk:
+            self._warm(lambda: self._facts(file, offset, view, display, False))
+            return []
+        if facts is None:
             return []
         position = {"line": rng.start.line, "character": rng.start.character}
-        actions = []
-        for agent in self._ls.agents.ordered():
+        actions = [
+            _explain_action(f"Explain with {agent.name}", file.uri, position, agent, False)
+            for agent in session.agents.ordered()
+        ]
+        if _explained(_Hovered(file, facts)) in self.explained:
+            agent = session.agents.default()
             actions.append(
-                _explain_action(f"Explain with {agent.name}", uri, position, agent, False)
+                _explain_action("Regenerate explanation", file.uri, position, agent, True)
             )
-        if (uri, hovered.facts.code_start, hovered.facts.code_end) in self.explained:
-            agent = self._ls.agents.default()
-            actions.append(_explain_action("Regenerate explanation", uri, position, agent, True))
         return actions
+
+    def _warm(self, read: Callable[[], object]) -> None:
+        """Run ``read`` in a worker thread, so the next listing finds what it read in memory."""
+
+        def run() -> None:
+            try:
+                read()
+            except Exception:
+                log.exception("reading ahead for the Explain actions failed")
+
+        task = asyncio.ensure_future(asyncio.to_thread(run))
+        self._warming.add(task)
+        task.add_done_callback(self._warming.discard)
+
+
+def _explained(hovered: _Hovered) -> tuple[str, int, int]:
+    return hovered.file.uri, hovered.facts.code_start, hovered.facts.code_end
 
 
 def _explain_action(
@@ -230,7 +253,7 @@ def _explain_action(
     return types.CodeAction(
         title=title,
         kind=types.CodeActionKind.Empty,
-        command=types.Command(title=title, command=EXPLAIN, arguments=[argument]),
+        command=types.Command(title=title, command=ids.EXPLAIN, arguments=[argument]),
     )
 
 

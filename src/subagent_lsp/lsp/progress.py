@@ -24,10 +24,6 @@ class ActionProgress:
         self._token: str | None = None
         self._last = 0.0
 
-    @property
-    def active(self) -> bool:
-        return self._token is not None
-
     async def begin(self, on_cancel: Callable[[], None]) -> None:
         caps = self._server.client_capabilities
         if not (caps.window and caps.window.work_done_progress):

@@ -6,6 +6,7 @@ import asyncio
 import importlib
 import sys
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .errors import NoApiKey
@@ -14,6 +15,10 @@ if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
 
     from ..settings import Settings
+
+
+ClientFactory = Callable[["Settings"], "AsyncAnthropic"]
+"""Gives the SDK client for a configuration; callers outside `model/` hold it without naming it."""
 
 
 def make_client(settings: Settings) -> AsyncAnthropic:

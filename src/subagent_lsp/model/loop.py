@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import ModelError
-from .tools import EDIT_TOOL_NAME
+from .tools import EDIT_TOOL_NAME, ToolResult
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -16,13 +16,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ToolOutcome:
-    content: str
-    is_error: bool
-
-
-ToolExecutor = Callable[[Mapping[str, object]], Awaitable[ToolOutcome]]
+ToolExecutor = Callable[[Mapping[str, object]], Awaitable[ToolResult]]
 
 
 @dataclass(frozen=True)
@@ -59,6 +53,8 @@ class LoopOutcome:
 
 @dataclass(frozen=True)
 class ModelRequest:
+    """Everything one conversation starts from; built in `prompt.py`."""
+
     model: str
     system: Sequence[Mapping[str, Any]]
     user: Sequence[Mapping[str, Any]]
@@ -136,10 +132,10 @@ async def run_tool_loop(
         for block in tool_uses:
             tool_calls += 1
             if block.name != EDIT_TOOL_NAME:
-                outcome = ToolOutcome(f"Unknown tool {block.name!r}; use {EDIT_TOOL_NAME}.", True)
+                outcome = ToolResult(f"Unknown tool {block.name!r}; use {EDIT_TOOL_NAME}.", True)
             elif not isinstance(block.input, dict):
                 # A malformed input_json stream leaves something that is not an object.
-                outcome = ToolOutcome("The tool input was not a JSON object; send it again.", True)
+                outcome = ToolResult("The tool input was not a JSON object; send it again.", True)
             else:
                 last_tool = str(block.input.get("command", "?"))
                 outcome = await execute(block.input)

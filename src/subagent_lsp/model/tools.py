@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 EDIT_TOOL_NAME = "str_replace_based_edit_tool"
 EDIT_TOOL_TYPE = "text_editor_20250728"
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What one tool call answers the model: text for it to read, and whether the call failed."""
+
+    content: str
+    is_error: bool
+
 
 _DESCRIPTION = (
     "View, create and edit files of the user's workspace. Paths are relative to the workspace root. "

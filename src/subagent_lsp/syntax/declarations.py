@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from tree_sitter import Node
 
-from ..syntax import SourceFile, identifiers_in
+from .source import SourceFile, identifiers_in
 
 _DECLARATION_KINDS = {
     "function_declaration": "function",
@@ -19,7 +20,6 @@ _DECLARATION_KINDS = {
     "lexical_declaration": "variable",
     "variable_declaration": "variable",
 }
-_TABLE_BUILDERS = {"pgTable", "mysqlTable", "sqliteTable", "pgView", "pgEnum", "mysqlEnum"}
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,15 @@ class Declaration:
     """Where a function's or class's body begins: the text before it is the signature."""
     exported: bool
     calls: str | None
-    """For `const x = f(...)` (or `f(...).g(...)`): the outermost called name, like `pgTable`."""
+    """For `const x = f(...)` (or `f(...).g(...)`): the first callee of the chain as written,
+    like `pgTable` or `z.object`."""
     first_argument: str | None
     """For such calls: the first argument's text, so `relations(users, ...)` can be found."""
+
+    @property
+    def called_name(self) -> str | None:
+        """The last name of ``calls``: `pgTable` for both `pgTable(...)` and `core.pgTable(...)`."""
+        return self.calls.rsplit(".", 1)[-1] if self.calls is not None else None
 
     def identifiers(self, src: SourceFile) -> frozenset[str]:
         return identifiers_in(src, self.start, self.end)
@@ -43,15 +49,37 @@ class Declaration:
     def text(self, src: SourceFile) -> str:
         return src.text[self.start : self.end]
 
+    def value(self, src: SourceFile) -> Node | None:
+        """The initialiser of a `const x = ...` declaration; None for other kinds."""
+        for statement in src.tree.root_node.named_children:
+            start, end = src.node_span(statement)
+            if end <= self.start or start >= self.end:
+                continue
+            node = statement.child_by_field_name("declaration") or statement
+            if node.type not in ("lexical_declaration", "variable_declaration"):
+                continue
+            for declarator in node.named_children:
+                name = declarator.child_by_field_name("name")
+                if name is not None and src.node_text(name) == self.name:
+                    return declarator.child_by_field_name("value")
+        return None
+
     def signature(self, src: SourceFile) -> str | None:
         """The declaration without its body, for when only the shape fits the budget."""
         if self.body_start is None:
             return None
         return src.text[self.start : self.body_start].rstrip() + " { … }"
 
-    @property
-    def is_table(self) -> bool:
-        return self.calls in _TABLE_BUILDERS
+
+@dataclass(frozen=True)
+class Symbol:
+    """A declaration and the file it is in."""
+
+    path: Path
+    source: SourceFile
+    declaration: Declaration
+    via: tuple[Path, ...] = ()
+    """The barrels the name passed through to get here, outermost first."""
 
 
 @dataclass(frozen=True)
@@ -88,9 +116,7 @@ def _outer_call(node: Node | None, src: SourceFile) -> tuple[str | None, str | N
             name = src.node_text(callee)
         args = node.child_by_field_name("arguments")
         first = args.named_children[0] if args is not None and args.named_children else None
-        # Zod builders read best whole (`z.object`); others by their last name (`pgTable`).
-        short = name if name.startswith("z.") else name.rsplit(".", 1)[-1]
-        return short, src.node_text(first) if first is not None else None
+        return name, src.node_text(first) if first is not None else None
     return None, None
 
 

@@ -1,0 +1,199 @@
+"""What a hover can say from the code alone: routes, tables, queries and Zod schemas.
+
+Everything here answers in milliseconds from parse trees; nothing calls the model. Names are
+looked up through the ``find`` the caller passes, which decides what may be read to find them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from tree_sitter import Node
+
+from ..syntax.declarations import Symbol, declarations
+from ..syntax.source import SourceFile
+from ..syntax.tree import ancestors
+from .drizzle import Table, relation_lines, table_of
+from .queries import Query, read_query
+from .routes import RouteCall, route_call, route_shape
+from .zod import read_schema
+
+FactKind = Literal["route", "table", "query", "schema"]
+Finder = Callable[[str], Symbol | None]
+Display = Callable[[Path], str]
+
+_HANDLERS = frozenset({"arrow_function", "function_expression"})
+_SCOPES = frozenset({"statement_block", "program", "class_body"})
+_CHAIN_LINKS = frozenset({"member_expression", "await_expression", "arguments"})
+
+
+@dataclass(frozen=True)
+class HoverFacts:
+    kind: FactKind
+    markdown: str
+    start: int
+    end: int
+    """The range the hover is about (what the editor highlights)."""
+    code_start: int
+    code_end: int
+    """The code an explanation would be about."""
+
+
+def _line(src: SourceFile, offset: int) -> int:
+    return src.line_of(offset) + 1
+
+
+def route_markdown(src: SourceFile, route: RouteCall) -> str:
+    shape = route_shape(src, route)
+    lines = [f"**{route.method} {route.url}** · Fastify route"]
+    if shape.schema is not None and shape.schema.type != "object":
+        lines.append(f"- validation: `schema: {src.node_text(shape.schema)}` (defined elsewhere)")
+    else:
+        present = ", ".join(f"{p} ✓" for p in shape.schema_parts) or "no schema"
+        missing = ("; missing: " + ", ".join(shape.missing)) if shape.missing else ""
+        lines.append(f"- validation: {present}{missing}")
+    lines.append("- hooks: " + (", ".join(shape.hooks) if shape.hooks else "none"))
+    handler = shape.handler
+    if handler is not None and handler.type in _HANDLERS:
+        start, end = src.node_span(handler)
+        is_async = src.node_text(handler).startswith("async")
+        lines.append(
+            f"- handler: inline {'async ' if is_async else ''}function, lines "
+            f"{_line(src, start)}–{_line(src, end)}"
+        )
+    elif handler is not None:
+        lines.append(f"- handler: `{src.node_text(handler)}`")
+    return "\n".join(lines)
+
+
+def table_markdown(table: Table, symbol: Symbol, relations: list[str], where: str) -> str:
+    lines = [
+        f'**{table.variable}** · Drizzle `{table.builder}` table `"{table.sql_name}"` · '
+        f"defined in `{where}:{_line(symbol.source, symbol.declaration.start)}`",
+        "",
+        "| column | type | constraints |",
+        "| --- | --- | --- |",
+    ]
+    for column in table.columns:
+        constraints = list(column.constraints)
+        if column.references:
+            constraints.append(f"→ {column.references}")
+        lines.append(f"| {column.name} | {column.type} | {', '.join(constraints)} |")
+    lines.append("")
+    if table.indexes:
+        described = [
+            f"{i.name}{' (unique)' if i.unique else ''} on {', '.join(i.columns)}"
+            for i in table.indexes
+        ]
+        lines.append("- indexes: " + "; ".join(described))
+    else:
+        lines.append("- indexes: none besides keys")
+    lines.append("- relations: " + (", ".join(relations) if relations else "none defined"))
+    return "\n".join(lines)
+
+
+def query_markdown(query: Query, tables: dict[str, Table | None]) -> str:
+    lines = [f"**Drizzle query** · {query.operation}"]
+    lines.append("- tables: " + (", ".join(f"`{t}`" for t in query.tables) or "unknown"))
+
+    def covered(table: str, column: str) -> str:
+        model = tables.get(table)
+        if model is None:
+            return f"`{table}.{column}`"
+        how = model.indexed_columns().get(column)
+        return f"`{table}.{column}` " + (f"✓ {how}" if how else "✗ no index")
+
+    relevant = [(t, c) for t, c in query.filters if t in tables]
+    lines.append(
+        "- filters: " + (", ".join(dict.fromkeys(covered(t, c) for t, c in relevant)) or "none")
+    )
+    ordered = [(t, c) for t, c in query.order if t in tables]
+    if ordered:
+        lines.append("- order by: " + ", ".join(dict.fromkeys(covered(t, c) for t, c in ordered)))
+    return "\n".join(lines)
+
+
+def describe_symbol(symbol: Symbol, display: Display) -> tuple[FactKind, str] | None:
+    """Facts about a declaration: a Drizzle table or a Zod schema."""
+    decl, src = symbol.declaration, symbol.source
+    table = table_of(decl, src)
+    if table is not None:
+        relations = relation_lines(declarations(src), decl.name, src)
+        return "table", table_markdown(table, symbol, relations, display(symbol.path))
+    value = decl.value(src)
+    shape = read_schema(value, src) if value is not None else None
+    if shape is None:
+        return None
+    body = "\n".join(f"- {line}" for line in shape)
+    where = f"`{display(symbol.path)}:{_line(src, decl.start)}`"
+    return "schema", f"**{decl.name}** · Zod schema · defined in {where}\n{body}"
+
+
+def _table(find: Finder, name: str) -> Table | None:
+    symbol = find(name)
+    return table_of(symbol.declaration, symbol.source) if symbol is not None else None
+
+
+def _route_facts(src: SourceFile, chain: list[Node]) -> HoverFacts | None:
+    """On a route registration itself (callee, path, options), not on code inside its handler."""
+    for index, current in enumerate(chain):
+        if current.type in _SCOPES:
+            return None
+        if current.type != "call_expression":
+            continue
+        route = route_call(src, current)
+        if route is None or route.kind != "route":
+            continue
+        if any(c.type in _HANDLERS for c in chain[:index]):
+            return None
+        start, end = src.node_span(current)
+        callee = current.child_by_field_name("function")
+        h_start, h_end = src.node_span(callee) if callee is not None else (start, end)
+        return HoverFacts("route", route_markdown(src, route), h_start, h_end, start, end)
+    return None
+
+
+def _query_facts(src: SourceFile, chain: list[Node], find: Finder) -> HoverFacts | None:
+    """A Drizzle query: the outermost call of the chain around the cursor that starts at `db`."""
+    inner: Node | None = None
+    for current in chain[1:] if chain[0].type != "call_expression" else chain:
+        if current.type == "call_expression":
+            inner = current
+        elif current.type not in _CHAIN_LINKS:
+            break
+    query = read_query(inner, src) if inner is not None else None
+    if inner is None or query is None or not query.tables:
+        return None
+    named = dict.fromkeys(query.tables + [t for t, _ in query.filters + query.order])
+    models = {table: _table(find, table) for table in named}
+    models = {k: v for k, v in models.items() if v is not None or k in query.tables}
+    start, end = src.node_span(inner)
+    return HoverFacts("query", query_markdown(query, models), start, end, start, end)
+
+
+def static_facts(src: SourceFile, offset: int, find: Finder, display: Display) -> HoverFacts | None:
+    """The facts for the code at ``offset``, or None where there is nothing backend to say."""
+    if not 0 <= offset < len(src.text) or src.text[offset].isspace():
+        return None
+    node = src.node_at(offset, offset + 1)
+    if node.type == "comment":
+        return None
+    chain = [node, *ancestors(node)]
+    route = _route_facts(src, chain)
+    if route is not None:
+        return route
+    # A table or a schema by name: more specific than the query the name may sit in.
+    if node.type == "identifier":
+        symbol = find(src.node_text(node))
+        described = describe_symbol(symbol, display) if symbol is not None else None
+        if symbol is not None and described is not None:
+            start, end = src.node_span(node)
+            code_start, code_end = symbol.declaration.start, symbol.declaration.end
+            if symbol.source is not src:
+                # The explanation is about the definition; keep the hover's own range for display.
+                code_start, code_end = start, end
+            return HoverFacts(described[0], described[1], start, end, code_start, code_end)
+    return _query_facts(src, chain, find)

@@ -1,0 +1,138 @@
+"""The context as the model gets it: items, the token budget, and the Markdown they render to."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Form = Literal["full", "short", "omitted"]
+
+
+def estimate_tokens(text: str) -> int:
+    # About four characters a token for code; the budget is a guide, not an exact count.
+    return (len(text) + 3) // 4
+
+
+@dataclass(frozen=True)
+class ContextItem:
+    priority: int
+    kind: Literal["selection", "imports", "definition", "local", "project"]
+    path: str
+    symbol: str | None
+    reason: str
+    text: str
+    short: str | None
+    language: str = "ts"
+
+    @property
+    def tokens(self) -> int:
+        return estimate_tokens(self.text)
+
+    @property
+    def short_tokens(self) -> int | None:
+        return estimate_tokens(self.short) if self.short is not None else None
+
+
+def cost_of(item: ContextItem, form: Form) -> int:
+    if form == "full":
+        return item.tokens
+    if form == "short":
+        return item.short_tokens or 0
+    return 0
+
+
+@dataclass(frozen=True)
+class Context:
+    items: tuple[tuple[ContextItem, Form], ...]
+    budget: int
+
+    @property
+    def used_tokens(self) -> int:
+        return sum(cost_of(item, form) for item, form in self.items)
+
+    def included(self) -> list[tuple[ContextItem, str]]:
+        out: list[tuple[ContextItem, str]] = []
+        for item, form in self.items:
+            if form == "full":
+                out.append((item, item.text))
+            elif form == "short" and item.short is not None:
+                out.append((item, item.short))
+        return out
+
+    def left_out(self) -> list[tuple[ContextItem, Form]]:
+        return [(item, form) for item, form in self.items if form != "full"]
+
+    def render(self) -> str:
+        """The context as Markdown for the model."""
+        sections: list[str] = []
+        project = [text for item, text in self.included() if item.kind == "project"]
+        if project:
+            sections.append("## Project\n" + "\n".join(project))
+        for item, text in self.included():
+            if item.kind == "project":
+                continue
+            if item.kind == "selection":
+                heading = f"## File `{item.path}`\n{item.reason}:"
+            elif item.kind == "imports":
+                heading = f"Imports of `{item.path}`:"
+            else:
+                shortened = " (signature only)" if text is item.short else ""
+                heading = f"### `{item.symbol}` from `{item.path}`{shortened}\n{item.reason}."
+            fence = _fence(text)
+            sections.append(f"{heading}\n{fence}{item.language}\n{text}\n{fence}")
+        left_out = self.left_out()
+        if left_out:
+            lines = [
+                f"- `{item.symbol or item.kind}` from `{item.path}`"
+                + (" (shortened to its signature)" if form == "short" else "")
+                for item, form in left_out
+            ]
+            sections.append(
+                "## Left out to fit the context budget\nYou can `view` these files if you need "
+                "them:\n" + "\n".join(lines)
+            )
+        return "\n\n".join(sections)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "budget": self.budget,
+            "used_tokens": self.used_tokens,
+            "items": [
+                {
+                    **{k: v for k, v in asdict(item).items() if k not in ("text", "short")},
+                    "tokens": item.tokens,
+                    "short_tokens": item.short_tokens,
+                    "included": form,
+                }
+                for item, form in self.items
+            ],
+        }
+
+
+def _fence(code: str) -> str:
+    fence = "```"
+    while fence in code:
+        fence += "`"
+    return fence
+
+
+def fit(items: list[ContextItem], budget: int) -> Context:
+    """Shorten, then leave out, the lowest priorities until the items fit the budget."""
+    forms: list[Form] = ["full"] * len(items)
+
+    def used() -> int:
+        return sum(cost_of(item, form) for item, form in zip(items, forms, strict=True))
+
+    # Lowest priority first; within a priority, the item gathered last goes first.
+    order = sorted(range(len(items)), key=lambda i: (-items[i].priority, -i))
+    for index in order:
+        if used() <= budget:
+            break
+        if items[index].kind == "selection":
+            continue
+        if items[index].short is not None:
+            forms[index] = "short"
+            if used() <= budget:
+                break
+        forms[index] = "omitted"
+    return Context(tuple(zip(items, forms, strict=True)), budget)

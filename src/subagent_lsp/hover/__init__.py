@@ -1,1 +1,0 @@
-"""Hover: instant facts from the code, then the agent's explanation."""

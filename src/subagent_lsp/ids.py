@@ -1,0 +1,25 @@
+"""The names the server and its editor packages share: command ids and the code action kind.
+
+Standard library only (nothing at all, in fact), so that `early.py` can announce them before the
+protocol types load; every other module takes them from here.
+"""
+
+from __future__ import annotations
+
+CODE_ACTION_KIND = "refactor.rewrite.agent"
+
+RUN_ACTION = "subagent-lsp.runAction"
+"""Run a listed code action: {uri, range, agent, action, instruction?}."""
+ASK = "subagent-lsp.ask"
+"""Run a free-form instruction on a range, for editor plugins that prompt: {uri, range, instruction, agent?}."""
+EXPLAIN = "subagent-lsp.explain"
+"""Explain the code at a position and cache it: {uri, position, agent?, refresh?}."""
+LIST_AGENTS = "subagent-lsp.listAgents"
+"""The agents found, for pickers: [{name, description, model, source, path, default}]."""
+RELOAD_AGENTS = "subagent-lsp.reloadAgents"
+STATUS = "subagent-lsp.status"
+"""What the server is doing: {version, agents, openDocuments, runningActions, runningExplanations,
+modelSdk ("not loaded", "loading", "loaded"), tasks}."""
+
+COMMANDS = (EXPLAIN, RUN_ACTION, ASK, LIST_AGENTS, RELOAD_AGENTS, STATUS)
+"""In the order the server registers them, which is the order `initialize` announces them."""

@@ -1,0 +1,126 @@
+"""What the feature runners share, handed to them by the server: settings, agents, parsed
+documents, the client's position encoding, the workspace folders and the workspace view.
+
+The runners send to the client through ``session.server``, typed as pygls's `LanguageServer`;
+they never import `server.py`, and never reach one another through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from pathlib import Path
+
+from pygls.lsp.server import LanguageServer
+from pygls.workspace import TextDocument
+
+from ..agents import AgentSet
+from ..context.index import ProjectIndex
+from ..exclusions import Exclusions
+from ..model.client import ClientPool
+from ..pipeline import WorkspaceView
+from ..positions import encoding_name
+from ..settings import Settings
+from ..syntax.source import SourceFile, SyntaxLanguage, language_for
+from .documents import document, open_documents, uri_to_path, workspace_roots
+
+log = logging.getLogger(__name__)
+
+# Seconds a request waits for the first agent load before answering without agents.
+_AGENT_LOAD_WAIT = 10.0
+_PARSE_CACHE_SIZE = 16
+
+
+class ParsedDocuments:
+    """Parse trees of recently used document versions, so listing actions never re-parses."""
+
+    def __init__(self) -> None:
+        self._cache: OrderedDict[tuple[str, int | None, str], SourceFile] = OrderedDict()
+
+    def get(self, uri: str, version: int | None, text: str, language: SyntaxLanguage) -> SourceFile:
+        key = (uri, version, language)
+        cached = self._cache.get(key)
+        if cached is not None and cached.text == text:
+            self._cache.move_to_end(key)
+            return cached
+        # The newest parsed version of the same document, to re-parse only what changed.
+        previous = next(
+            (
+                parsed
+                for (cached_uri, _, cached_language), parsed in reversed(self._cache.items())
+                if cached_uri == uri and cached_language == language
+            ),
+            None,
+        )
+        source = SourceFile(text, language, previous)
+        self._cache[key] = source
+        while len(self._cache) > _PARSE_CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return source
+
+
+class OpenFile:
+    """An open TypeScript document, parsed: what every feature starts from. ``path`` is None for
+    a document that is not a file (``untitled:``): it lists actions, but nothing reads around it."""
+
+    def __init__(self, uri: str, path: Path | None, doc: TextDocument, source: SourceFile) -> None:
+        self.uri = uri
+        self.path = path
+        self.version: int | None = doc.version
+        self.source = source
+
+
+class Session:
+    def __init__(self, server: LanguageServer) -> None:
+        self.server = server
+        self.settings = Settings()
+        self.agents = AgentSet({}, ())
+        self.agents_loaded = asyncio.Event()
+        """Set after the first agent load; requests that need agents wait for it."""
+        self.parsed = ParsedDocuments()
+        self.clients = ClientPool()
+        self._index: ProjectIndex | None = None
+        self._exclusions: Exclusions | None = None
+
+    @property
+    def encoding(self) -> str:
+        return encoding_name(self.server.workspace.position_encoding)
+
+    async def wait_for_agents(self) -> None:
+        try:
+            await asyncio.wait_for(self.agents_loaded.wait(), _AGENT_LOAD_WAIT)
+        except TimeoutError:
+            log.warning("agents are still loading; answering without them")
+
+    def document(self, uri: str) -> TextDocument | None:
+        return document(self.server.workspace, uri)
+
+    def open_file(self, uri: str) -> OpenFile | None:
+        """The open TypeScript document ``uri`` names, parsed; None for anything else."""
+        doc = self.document(uri)
+        if doc is None:
+            return None
+        language = language_for(uri, doc.language_id)
+        if language is None:
+            return None
+        source = self.parsed.get(uri, doc.version, doc.source, language)
+        return OpenFile(uri, uri_to_path(uri), doc, source)
+
+    def roots(self, fallback_file: Path | None = None) -> tuple[Path, ...]:
+        return workspace_roots(self.server.workspace, fallback_file)
+
+    def view(self, roots: tuple[Path, ...]) -> WorkspaceView:
+        """The workspace for a request, over folders from roots() (already resolved). Parse trees,
+        tsconfig and .gitignore files are kept while the folders and the exclude setting stay."""
+        if self._index is None or self._index.roots != roots:
+            self._index = ProjectIndex(roots)
+        exclusions = self._exclusions
+        if (
+            exclusions is None
+            or exclusions.roots != roots
+            or exclusions.patterns != self.settings.exclude
+        ):
+            exclusions = self._exclusions = Exclusions(roots, self.settings.exclude)
+        documents = open_documents(self.server.workspace)
+        return WorkspaceView(self._index.roots, documents, exclusions, self._index)

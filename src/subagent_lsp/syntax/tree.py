@@ -1,0 +1,95 @@
+"""Small readings of TypeScript syntax nodes that every kind of knowledge needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tree_sitter import Node
+
+from .source import SourceFile
+
+FUNCTIONS = frozenset(
+    {
+        "function_declaration",
+        "generator_function_declaration",
+        "function_expression",
+        "arrow_function",
+        "method_definition",
+    }
+)
+
+
+def ancestors(node: Node) -> Iterator[Node]:
+    """The node's parents, nearest first; the node itself is not among them."""
+    current = node.parent
+    while current is not None:
+        yield current
+        current = current.parent
+
+
+def arguments(call: Node | None) -> list[Node]:
+    """The arguments of a call expression (or the children of an `arguments` node)."""
+    if call is None:
+        return []
+    args = call.child_by_field_name("arguments") if call.type == "call_expression" else call
+    return list(args.named_children) if args is not None else []
+
+
+def string_value(node: Node | None, src: SourceFile) -> str | None:
+    """The text of a string or template literal, without its quotes; None for anything else."""
+    if node is not None and node.type in ("string", "template_string"):
+        return src.node_text(node).strip("\"'`")
+    return None
+
+
+def object_entries(node: Node | None, src: SourceFile) -> dict[str, Node]:
+    """An object literal's keys and value nodes; a shorthand `{ schema }` maps to itself."""
+    found: dict[str, Node] = {}
+    if node is None or node.type != "object":
+        return found
+    for pair in node.named_children:
+        if pair.type == "pair":
+            key = pair.child_by_field_name("key")
+            value = pair.child_by_field_name("value")
+            if key is not None and value is not None:
+                found[src.node_text(key).strip("\"'")] = value
+        elif pair.type == "shorthand_property_identifier":
+            found[src.node_text(pair)] = pair
+    return found
+
+
+def call_chain(node: Node | None, src: SourceFile) -> list[tuple[str, Node | None]]:
+    """`a("x").b().c(1)` -> [("a", args), ("b", args), ("c", args)], innermost call first.
+
+    A chain that starts at a name or member (`db.select()`) starts with that name and no
+    arguments: [("db", None), ("select", args)].
+    """
+    links: list[tuple[str, Node | None]] = []
+    while node is not None and node.type == "call_expression":
+        callee = node.child_by_field_name("function")
+        args = node.child_by_field_name("arguments")
+        if callee is None:
+            break
+        if callee.type == "member_expression":
+            prop = callee.child_by_field_name("property")
+            links.append((src.node_text(prop) if prop is not None else "?", args))
+            node = callee.child_by_field_name("object")
+        else:
+            links.append((src.node_text(callee), args))
+            node = None
+    if node is not None and node.type in ("identifier", "member_expression"):
+        links.append((src.node_text(node), None))
+    links.reverse()
+    return links
+
+
+def member_parts(call: Node, src: SourceFile) -> tuple[str, str] | None:
+    """(receiver text, method) of a `receiver.method(...)` call; None for a plain call."""
+    callee = call.child_by_field_name("function")
+    if callee is None or callee.type != "member_expression":
+        return None
+    obj = callee.child_by_field_name("object")
+    prop = callee.child_by_field_name("property")
+    if obj is None or prop is None:
+        return None
+    return src.node_text(obj), src.node_text(prop)
