@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from subagent_lsp.edits import rebase
 from subagent_lsp.exclusions import Exclusions
 from subagent_lsp.overlay import DocumentSnapshot, Overlay
 
@@ -137,3 +138,75 @@ def test_crlf_files_keep_their_line_endings(root: Path) -> None:
     assert not result.is_error
     (change,) = overlay.changes()
     assert change.new_text == "const a = 1;\r\nconst c = 3;\r\nconst b = 2;\r\n"
+
+
+MIXED = "line 1\r\nline 2\r\nline 3\r\nline 4\nline 5\nline 6\nline 7\nline 8\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        (MIXED, 9),
+        ("a\rb\rc", 3),
+        ("a\r\nb\r\n", 3),
+        ("a\nb", 2),
+    ],
+)
+def test_view_numbers_every_kind_of_line(root: Path, text: str, lines: int) -> None:
+    (root / "src" / "mixed.ts").write_bytes(text.encode())
+    overlay = Overlay([root], {})
+    shown = overlay.execute({"command": "view", "path": "src/mixed.ts"})
+    assert not shown.is_error
+    assert len(shown.content.split("\n")) == lines
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        (3, "line 1\r\nline 2\r\nline 3\r\nNEW\r\nline 4\nline 5\nline 6\nline 7\nline 8\n"),
+        (6, "line 1\r\nline 2\r\nline 3\r\nline 4\nline 5\nline 6\nNEW\nline 7\nline 8\n"),
+        (8, MIXED + "NEW\n"),
+        (0, "NEW\r\n" + MIXED),
+    ],
+)
+def test_insert_lands_after_the_line_view_numbered(root: Path, after: int, expected: str) -> None:
+    (root / "src" / "mixed.ts").write_bytes(MIXED.encode())
+    overlay = Overlay([root], {})
+    result = overlay.execute(
+        {"command": "insert", "path": "src/mixed.ts", "insert_line": after, "new_str": "NEW"}
+    )
+    assert not result.is_error, result.content
+    (change,) = overlay.changes()
+    assert change.new_text == expected
+    assert rebase(change, MIXED) == expected
+
+
+def test_text_copied_from_view_replaces_across_line_endings(root: Path) -> None:
+    (root / "src" / "mixed.ts").write_bytes(MIXED.encode())
+    overlay = Overlay([root], {})
+    shown = overlay.execute({"command": "view", "path": "src/mixed.ts", "view_range": [2, 5]})
+    copied = "\n".join(line.split("\t", 1)[1] for line in shown.content.split("\n"))
+    assert copied == "line 2\nline 3\nline 4\nline 5"
+    result = overlay.execute(
+        {
+            "command": "str_replace",
+            "path": "src/mixed.ts",
+            "old_str": copied,
+            "new_str": "two\nthree",
+        }
+    )
+    assert not result.is_error, result.content
+    (change,) = overlay.changes()
+    # The new lines take the break of the line they land on: CRLF here.
+    assert change.new_text == "line 1\r\ntwo\r\nthree\nline 6\nline 7\nline 8\n"
+    assert rebase(change, MIXED) == change.new_text
+
+
+def test_a_carriage_return_file_keeps_its_breaks(root: Path) -> None:
+    (root / "src" / "mac.ts").write_bytes(b"a;\rb;\r")
+    overlay = Overlay([root], {})
+    overlay.execute(
+        {"command": "str_replace", "path": "src/mac.ts", "old_str": "b;", "new_str": "b;\nc;"}
+    )
+    (change,) = overlay.changes()
+    assert change.new_text == "a;\rb;\rc;\r"

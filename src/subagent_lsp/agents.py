@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,6 +31,11 @@ _EXAMPLE = re.compile(r"<example>.*?</example>", re.DOTALL | re.IGNORECASE)
 # strips the body and the body must stay verbatim.
 _YAML = YAMLHandler()
 _SOURCE_RANK: Mapping[AgentSource, int] = {"workspace": 0, "user": 1, "bundled": 2}
+# Frontmatter is a handful of keys; these bounds refuse a file built to exhaust the server (an
+# alias "bomb" expands nine aliases of nine aliases into billions of values when printed).
+_MAX_FRONTMATTER = 64 * 1024
+_MAX_ALIASES = 16
+_MAX_DEPTH = 16
 
 
 @dataclass(frozen=True)
@@ -124,10 +130,44 @@ def _key_line(block: str, key: str) -> int:
     return 0
 
 
+def _check_bounds(block: str, path: Path) -> None:
+    """Refuse frontmatter too large, too deep or too full of aliases before it is built."""
+    if len(block) > _MAX_FRONTMATTER:
+        raise AgentFileError(AgentError(path, "the frontmatter is larger than 64 KiB", 1))
+    aliases = depth = 0
+    try:
+        for event in yaml.parse(block, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                aliases += 1
+            elif isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            if aliases > _MAX_ALIASES or depth > _MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else 1
+                what = "YAML aliases" if aliases > _MAX_ALIASES else "levels of nesting"
+                raise AgentFileError(
+                    AgentError(
+                        path, f"the frontmatter uses too many {what} to be read safely", line
+                    )
+                )
+    except yaml.YAMLError:
+        return  # malformed YAML: the loader below says so, or reads it leniently
+
+
+def _shown(value: object) -> str:
+    """A value for a message: never the whole of something large."""
+    if not (isinstance(value, str | int | float | bool) or value is None):
+        return f"a {type(value).__name__}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
 def parse_agent(text: str, path: Path, source: AgentSource) -> Agent:
     """Parse an agent file's text; raise AgentFileError with a clear sentence if it is broken."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     block, body, body_line = _split(text, path)
+    _check_bounds(block, path)
     try:
         loaded = _YAML.load(block) if block.strip() else {}
     except yaml.YAMLError as exc:
@@ -150,7 +190,8 @@ def parse_agent(text: str, path: Path, source: AgentSource) -> Agent:
         raise AgentFileError(
             AgentError(
                 path,
-                f"name {name!r} must be lowercase letters, digits and hyphens, like 'backend-engineer'",
+                "'name' must be lowercase letters, digits and hyphens, like "
+                f"'backend-engineer' (found {_shown(name)})",
                 _key_line(block, "name"),
             )
         )
@@ -190,6 +231,14 @@ def parse_agent(text: str, path: Path, source: AgentSource) -> Agent:
     )
 
 
+def _name_line(path: Path) -> int:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 0
+    return next((n for n, line in enumerate(lines) if line.startswith("name:")), 0)
+
+
 def load_agent_file(path: Path, source: AgentSource) -> Agent:
     try:
         text = path.read_text(encoding="utf-8")
@@ -204,6 +253,8 @@ def load_agent_file(path: Path, source: AgentSource) -> Agent:
 class AgentSet:
     agents: Mapping[str, Agent]
     errors: tuple[AgentError, ...]
+    folders: tuple[Path, ...] = ()
+    """The agent folders looked in, in precedence order, whether or not they exist."""
 
     def get(self, name: str) -> Agent | None:
         return self.agents.get(name)
@@ -233,6 +284,16 @@ def _agent_files(directory: Path) -> list[Path]:
         return []
 
 
+@lru_cache(maxsize=64)
+def workspace_agent_dirs(root: Path) -> tuple[Path, ...]:
+    """`.claude/agents` of a workspace folder, then of each folder above it up to the repository
+    root (the nearest folder holding `.git`), nearest first: a monorepo keeps its agents at the
+    top while the editor may open `apps/api`. Outside a repository, the folder's own only."""
+    chain = [root, *root.parents]
+    top = next((folder for folder in chain if (folder / ".git").exists()), root)
+    return tuple(folder / ".claude" / "agents" for folder in chain[: chain.index(top) + 1])
+
+
 def discover(
     workspace_roots: Sequence[Path],
     user_dir: Path | None,
@@ -245,7 +306,8 @@ def discover(
     errors: list[AgentError] = []
     places: list[tuple[Path, AgentSource]] = []
     if include_workspace:
-        places += [(root / ".claude" / "agents", "workspace") for root in workspace_roots]
+        for root in workspace_roots:
+            places += [(folder, "workspace") for folder in workspace_agent_dirs(root)]
     if user_dir is not None:
         places.append((user_dir, "user"))
     for directory, source in places:
@@ -256,12 +318,21 @@ def discover(
                 log.warning("skipping agent file %s: %s", path, exc.error.message)
                 errors.append(exc.error)
                 continue
-            agents.setdefault(agent.name, agent)
+            first = agents.setdefault(agent.name, agent)
+            if first is agent:
+                continue
+            if first.path.parent == path.parent:
+                # Two files of one folder: Claude Code, too, keeps one; say which.
+                message = f"'{agent.name}' is already defined by {first.path.name}, which wins"
+                errors.append(AgentError(path, message, _name_line(path)))
+            else:
+                log.info("agent %s of %s is shadowed by %s", agent.name, path, first.path)
     if include_bundled and not agents:
         for path in _agent_files(bundled_agents_dir()):
             agent = load_agent_file(path, "bundled")
             agents.setdefault(agent.name, agent)
-    return AgentSet(agents, tuple(errors))
+    folders = tuple(dict.fromkeys(directory for directory, _ in places))
+    return AgentSet(agents, tuple(errors), folders)
 
 
 def is_agent_file(path: Path, workspace_roots: Sequence[Path], user_dir: Path | None) -> bool:
@@ -270,4 +341,4 @@ def is_agent_file(path: Path, workspace_roots: Sequence[Path], user_dir: Path | 
     parent = path.parent
     if user_dir is not None and parent == user_dir:
         return True
-    return any(parent == root / ".claude" / "agents" for root in workspace_roots)
+    return any(parent in workspace_agent_dirs(root) for root in workspace_roots)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from lsprotocol import types
 
 from .overlay import FileChange
-from .positions import LineIndex
+from .positions import LineIndex, common_break
 
 _ANNOTATION_ID = "subagent-lsp"
 
@@ -74,7 +74,6 @@ class RebaseFailed(Exception):
 def rebase(change: FileChange, current_text: str) -> str:
     """Replay the change's edits on a newer text; every anchor must still match exactly once."""
     text = current_text
-    crlf = "\r\n" in text
     for op in change.ops:
         if op.kind == "create":
             raise RebaseFailed("the agent rewrote the whole file, which cannot follow newer edits")
@@ -89,17 +88,23 @@ def rebase(change: FileChange, current_text: str) -> str:
                 )
             text = text.replace(op.old_str, op.new_str, 1)
             continue
-        newline = "\r\n" if crlf else "\n"
         if op.anchor is None:
             text = op.new_str + text
             continue
-        lines = text.split(newline)
-        matches = [index for index, line in enumerate(lines) if line == op.anchor]
+        lines = LineIndex(text)
+        matches = [
+            line
+            for line in range(lines.line_count)
+            if text[slice(*lines.line_bounds(line))] == op.anchor
+        ]
         if len(matches) != 1:
             raise RebaseFailed("the line the agent inserted after no longer occurs exactly once")
-        at = sum(len(line) + len(newline) for line in lines[: matches[0] + 1])
-        if at > len(text):
-            text += newline
+        after = matches[0]
+        if after + 1 < lines.line_count:
+            at = lines.starts[after + 1]
+        else:
+            # The anchor is the last line and has no break: give it the file's usual one.
+            text += common_break(text)
             at = len(text)
         text = text[:at] + op.new_str + text[at:]
     return text

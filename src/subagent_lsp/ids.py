@@ -18,8 +18,8 @@ LIST_AGENTS = "subagent-lsp.listAgents"
 """The agents found, for pickers: [{name, description, model, source, path, default}]."""
 RELOAD_AGENTS = "subagent-lsp.reloadAgents"
 STATUS = "subagent-lsp.status"
-"""What the server is doing: {version, agents, openDocuments, runningActions, runningExplanations,
-modelSdk ("not loaded", "loading", "loaded"), tasks}."""
+"""What the server is doing: {version, agents, agentFiles, agentFolders, openDocuments,
+runningActions, runningExplanations, modelSdk ("not loaded", "loading", "loaded"), tasks}."""
 
 COMMANDS = (EXPLAIN, RUN_ACTION, ASK, LIST_AGENTS, RELOAD_AGENTS, STATUS)
 """In the order the server registers them, which is the order `initialize` announces them."""

@@ -13,11 +13,24 @@ from pathlib import Path
 from typing import Literal
 
 from .model.tools import ToolResult
+from .positions import (
+    LineIndex,
+    common_break,
+    line_break,
+    offset_from_line_feeds,
+    with_breaks,
+    with_line_feeds,
+)
 from .project import display_path
 from .redaction import redact
 
 _SKIPPED_LISTING = {"node_modules", ".git", "dist", "build", "coverage"}
 _MAX_LISTING = 400
+# What one tool call may write, and how much of an edit its result shows back: results are for
+# the model to read, and each is repeated in every later request of the conversation.
+MAX_WRITE_CHARS = 1_000_000
+_SNIPPET_LINES = 12
+_SNIPPET_CHARS = 4_000
 
 
 @dataclass(frozen=True)
@@ -56,8 +69,8 @@ class FileChange:
 class _File:
     original: str | None
     text: str
+    """The text with its own line breaks; the model sees and writes `\n` (positions.py)."""
     version: int | None
-    crlf: bool
     ops: list[EditOp]
 
 
@@ -95,6 +108,8 @@ class Overlay:
     def resolve(self, raw_path: str) -> Path:
         if not raw_path.strip():
             raise PathOutsideWorkspace("The path is empty.")
+        if "\0" in raw_path:
+            raise PathOutsideWorkspace("The path contains a NUL character; no file has one.")
         candidate = Path(raw_path)
         if not candidate.is_absolute():
             candidate = self._roots[0] / candidate
@@ -111,7 +126,8 @@ class Overlay:
         return real
 
     def display_path(self, path: Path) -> str:
-        return display_path(path, self._roots)
+        # Relative to the first folder only: relative paths the model sends resolve there.
+        return display_path(path, self._roots[:1])
 
     # --- texts -----------------------------------------------------------------------------
     def _load(self, path: Path) -> _File | None:
@@ -131,8 +147,7 @@ class Overlay:
             except OSError as exc:
                 raise _ToolError(f"Cannot read {self.display_path(path)}: {exc.strerror}.") from exc
             version = None
-        crlf = "\r\n" in text
-        loaded = _File(text, text, version, crlf, [])
+        loaded = _File(text, text, version, [])
         self._files[path] = loaded
         return loaded
 
@@ -142,16 +157,18 @@ class Overlay:
             raise _ToolError(f"The file {self.display_path(path)} does not exist.")
         return loaded
 
-    @staticmethod
-    def _native(file: _File, text: str) -> str:
-        """Model text uses \\n; a CRLF file keeps its own line endings."""
-        return text.replace("\r\n", "\n").replace("\n", "\r\n") if file.crlf else text
-
     # --- the tool --------------------------------------------------------------------------
     def execute(self, tool_input: Mapping[str, object]) -> ToolResult:
         try:
             command = _string(tool_input, "command")
             path = self.resolve(_string(tool_input, "path"))
+            for key in ("new_str", "insert_text", "file_text"):
+                value = tool_input.get(key)
+                if isinstance(value, str) and len(value) > MAX_WRITE_CHARS:
+                    raise _ToolError(
+                        f"`{key}` is too large ({len(value):,} characters; at most "
+                        f"{MAX_WRITE_CHARS:,} per call): write smaller pieces."
+                    )
             if command == "view":
                 return ToolResult(self._view(path, tool_input.get("view_range")), False)
             if command == "str_replace":
@@ -172,7 +189,7 @@ class Overlay:
         if path.is_dir() and path not in self._documents:
             return self._listing(path)
         file = self._require(path)
-        lines = file.text.replace("\r\n", "\n").split("\n")
+        lines = with_line_feeds(file.text).split("\n")
         first, last = 1, len(lines)
         if view_range is not None:
             if (
@@ -216,8 +233,10 @@ class Overlay:
         if not old:
             raise _ToolError("`old_str` must not be empty.")
         file = self._require(path)
-        native_old, native_new = self._native(file, old), self._native(file, new)
-        count = file.text.count(native_old)
+        # Matched against the text as the model reads it, then mapped back to the file's own.
+        shown = with_line_feeds(file.text)
+        wanted = with_line_feeds(old)
+        count = shown.count(wanted)
         if count == 0:
             raise _ToolError(
                 f"No match found for replacement text in {self.display_path(path)}: copy `old_str`"
@@ -228,22 +247,38 @@ class Overlay:
                 f"Found {count} matches for replacement text in {self.display_path(path)}; make "
                 "`old_str` unique by adding surrounding lines."
             )
-        at = file.text.index(native_old)
-        file.text = file.text[:at] + native_new + file.text[at + len(native_old) :]
+        start = shown.index(wanted)
+        at = offset_from_line_feeds(file.text, start)
+        end = offset_from_line_feeds(file.text, start + len(wanted))
+        native_old = file.text[at:end]
+        native_new = with_breaks(new, self._break_near(file.text, at))
+        file.text = file.text[:at] + native_new + file.text[end:]
         file.ops.append(EditOp("str_replace", native_old, native_new))
         return f"The file {self.display_path(path)} has been edited.\n" + self._snippet(
             file, at, len(native_new)
         )
 
+    @staticmethod
+    def _break_near(text: str, offset: int) -> str:
+        """What new lines written at ``offset`` end with: the break of the line they land on,
+        so a CRLF file (or the CRLF part of a mixed one) stays CRLF."""
+        lines = LineIndex(text)
+        return line_break(lines, lines.line_of(offset)) or common_break(text)
+
     def _create(self, path: Path, tool_input: Mapping[str, object]) -> str:
         text = _string(tool_input, "file_text", optional=True)
         if path.is_dir():
             raise _ToolError(f"{self.display_path(path)} is a directory.")
+        blocking = next((p for p in path.parents if p.is_file()), None)
+        if blocking is not None:
+            raise _ToolError(
+                f"{self.display_path(blocking)} is a file, so nothing can be created inside it."
+            )
         existing = self._load(path)
         if existing is None:
-            self._files[path] = _File(None, text, None, False, [EditOp("create", None, text)])
+            self._files[path] = _File(None, text, None, [EditOp("create", None, text)])
             return f"File created successfully at: {self.display_path(path)}"
-        existing.text = self._native(existing, text)
+        existing.text = with_breaks(text, common_break(existing.text))
         existing.ops.append(EditOp("create", None, existing.text))
         return f"File {self.display_path(path)} has been overwritten."
 
@@ -254,21 +289,27 @@ class Overlay:
         key = "new_str" if "new_str" in tool_input else "insert_text"
         new = _string(tool_input, key)
         file = self._require(path)
-        newline = "\r\n" if file.crlf else "\n"
-        lines = file.text.split(newline)
-        # A trailing newline leaves an empty last element that is not a line of its own.
-        count = len(lines) - 1 if file.text.endswith(newline) else len(lines)
+        lines = LineIndex(file.text)
+        # The numbers `view` shows: a break at the very end starts no line of its own.
+        ends_with_break = lines.line_count > 1 and lines.starts[-1] == len(file.text)
+        count = lines.line_count - 1 if ends_with_break else lines.line_count
         if not 0 <= line <= count:
             raise _ToolError(f"`insert_line` {line} is outside the file's 0..{count} lines.")
-        native = self._native(file, new)
-        if not native.endswith(newline):
-            native += newline
-        at = sum(len(each) + len(newline) for each in lines[:line])
-        if at > len(file.text):
-            # Inserting after a last line that has no newline: give it one first.
-            file.text += newline
+        after = max(line - 1, 0)
+        ending = line_break(lines, after) if after < lines.line_count else ""
+        ending = ending or common_break(file.text)
+        native = with_breaks(new, ending)
+        if not native.endswith(ending):
+            native += ending
+        if line == 0:
+            at = 0
+        elif line < lines.line_count:
+            at = lines.starts[line]
+        else:
+            # After a last line that has no line break: give it one first.
+            file.text += ending
             at = len(file.text)
-        anchor = lines[line - 1] if line > 0 else None
+        anchor = file.text[slice(*lines.line_bounds(line - 1))] if line > 0 else None
         file.text = file.text[:at] + native + file.text[at:]
         file.ops.append(EditOp("insert", None, native, line, anchor))
         return f"The file {self.display_path(path)} has been edited.\n" + self._snippet(
@@ -276,13 +317,22 @@ class Overlay:
         )
 
     def _snippet(self, file: _File, at: int, length: int, context: int = 3) -> str:
-        text = file.text.replace("\r\n", "\n")
-        # Offsets in a CRLF text shift when normalised; count lines on the original instead.
-        first = file.text.count("\n", 0, at)
-        last = file.text.count("\n", 0, at + length)
-        lines = text.split("\n")
-        low, high = max(0, first - context), min(len(lines), last + context + 1)
-        return "\n".join(f"{n + 1:6}\t{lines[n]}" for n in range(low, high))
+        lines = LineIndex(file.text)
+        first, last = lines.line_of(at), lines.line_of(at + length)
+        shown = with_line_feeds(file.text).split("\n")
+        low, high = max(0, first - context), min(len(shown), last + context + 1)
+        numbers = list(range(low, high))
+        if len(numbers) > 2 * _SNIPPET_LINES:
+            numbers = [*numbers[:_SNIPPET_LINES], -1, *numbers[-_SNIPPET_LINES:]]
+        out = "\n".join(
+            f"{n + 1:6}\t{shown[n]}"
+            if n >= 0
+            else f"   ...\t({high - low - 2 * _SNIPPET_LINES} lines)"
+            for n in numbers
+        )
+        if len(out) > _SNIPPET_CHARS:
+            out = out[:_SNIPPET_CHARS] + "\n   ...\t(cut; `view` a range to read the rest)"
+        return out
 
     def changes(self) -> list[FileChange]:
         out: list[FileChange] = []

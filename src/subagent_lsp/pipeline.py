@@ -22,7 +22,7 @@ from .model.errors import ModelError, sentence_for
 from .model.loop import ModelRequest, StreamProgress, Usage, run_tool_loop
 from .model.tools import ToolResult
 from .overlay import DocumentSnapshot, FileChange, Overlay
-from .project import display_path
+from .project import display_path, home_first
 from .prompt import build_request
 from .settings import Settings
 from .syntax.source import SourceFile
@@ -96,7 +96,7 @@ async def prepare(job: ActionJob, settings: Settings, workspace: WorkspaceView) 
         agent=job.agent,
         model=settings.model_for(job.agent.model, job.action_id),
         instruction=job.instruction,
-        display_path=display_path(job.path, workspace.roots),
+        display_path=display_path(job.path, home_first(workspace.roots, job.path)[:1]),
         context=context,
         settings=settings,
     )
@@ -114,7 +114,8 @@ async def run_action(
     documents = dict(workspace.documents)
     # The action works on the text it was asked about, even if the editor moves on meanwhile.
     documents[job.path] = DocumentSnapshot(job.source.text, job.version)
-    overlay = Overlay(list(workspace.roots), documents, is_excluded=workspace.exclusions)
+    roots = home_first(workspace.roots, job.path)
+    overlay = Overlay(list(roots), documents, is_excluded=workspace.exclusions)
 
     async def execute(tool_input: Mapping[str, object]) -> ToolResult:
         return await asyncio.to_thread(overlay.execute, tool_input)

@@ -118,3 +118,41 @@ def offset_to_position(
     text: str, offset: int, encoding: str | PositionEncodingKind = "utf-16"
 ) -> Position:
     return LineIndex(text).position(offset, encoding)
+
+
+# --- line endings: what the model reads and writes uses `\n`; a file keeps its own -------------
+_BREAKS = re.compile(r"\r\n|\r|\n")
+
+
+def with_line_feeds(text: str) -> str:
+    """Every line break as `\\n`: the text as the model reads it."""
+    return _BREAKS.sub("\n", text) if "\r" in text else text
+
+
+def with_breaks(text: str, ending: str) -> str:
+    """Every line break of ``text`` as ``ending``."""
+    return _BREAKS.sub(ending, text) if ending != "\n" or "\r" in text else text
+
+
+def common_break(text: str) -> str:
+    """The line break most lines of ``text`` end with; `\\n` where there is none."""
+    crlf = text.count("\r\n")
+    counts = {"\r\n": crlf, "\n": text.count("\n") - crlf, "\r": text.count("\r") - crlf}
+    best = max(counts, key=lambda ending: counts[ending])
+    return best if counts[best] else "\n"
+
+
+def line_break(lines: LineIndex, line: int) -> str:
+    """The break that ends ``line`` ("" for a last line without one)."""
+    _, end = lines.line_bounds(line)
+    following = lines.starts[line + 1] if line + 1 < len(lines.starts) else end
+    return lines.text[end:following]
+
+
+def offset_from_line_feeds(text: str, offset: int) -> int:
+    """The offset in ``text`` of an offset into `with_line_feeds(text)`: each `\\r\\n` before it
+    is one character longer there."""
+    if "\r\n" not in text:
+        return offset
+    folded = [match.start() - index for index, match in enumerate(re.finditer("\r\n", text))]
+    return offset + bisect.bisect_left(folded, offset)

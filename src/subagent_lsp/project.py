@@ -45,6 +45,14 @@ def root_relative(path: Path, roots: Sequence[Path]) -> str | None:
     return None
 
 
+def home_first(roots: Sequence[Path], path: Path) -> tuple[Path, ...]:
+    """The workspace folders with the one holding ``path`` first: relative paths in a request
+    about ``path`` mean that folder, whichever others hold a file of the same name."""
+    home = [root for root in roots if root == path or root in path.parents]
+    nearest = max(home, key=lambda root: len(root.parts)) if home else None
+    return tuple([nearest] if nearest else []) + tuple(r for r in roots if r != nearest)
+
+
 def display_path(path: Path, roots: Sequence[Path]) -> str:
     """How a path is shown to the user and the model: relative to its workspace folder, else whole."""
     return root_relative(path, roots) or path.as_posix()
@@ -66,9 +74,13 @@ def read_project_facts(path: Path, roots: Sequence[Path]) -> ProjectFacts:
     if package is None:
         return ProjectFacts(None, {}, None)
     try:
-        data = json.loads(package.read_text(encoding="utf-8"))
+        # Node and npm accept a byte order mark; so do we.
+        data = json.loads(package.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         log.info("cannot read %s: %s", package, exc)
+        return ProjectFacts(package, {}, None)
+    if not isinstance(data, dict):
+        log.info("%s is not a JSON object", package)
         return ProjectFacts(package, {}, None)
     versions: dict[str, str] = {}
     for section in ("dependencies", "devDependencies", "peerDependencies"):

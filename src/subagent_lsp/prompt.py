@@ -12,6 +12,7 @@ from .agents import Agent
 from .context.items import Context
 from .model.loop import ModelRequest
 from .model.tools import EDIT_TOOL_NAME, edit_tool
+from .redaction import sendable
 from .settings import Settings
 
 EDITOR_PROTOCOL = f"""\
@@ -62,10 +63,10 @@ def build_request(
 ) -> ModelRequest:
     system = _system(agent, EDITOR_PROTOCOL, settings)
     user = [
-        {"type": "text", "text": context.render()},
+        {"type": "text", "text": sendable(context.render())},
         {
             "type": "text",
-            "text": f"## Request\n{instruction.strip()}\n\nApply it to the marked selection in "
+            "text": f"## Request\n{sendable(instruction.strip())}\n\nApply it to the marked selection in "
             f"`{display_path}`.",
         },
     ]
@@ -86,8 +87,8 @@ def build_explanation_request(
         model=model,
         system=_system(agent, HOVER_PROTOCOL, settings),
         user=[
-            {"type": "text", "text": context.render()},
-            {"type": "text", "text": f"## Shown above your explanation\n{facts}"},
+            {"type": "text", "text": sendable(context.render())},
+            {"type": "text", "text": f"## Shown above your explanation\n{sendable(facts)}"},
         ],
         tools=[],
         max_tokens=settings.hover_max_tokens,

@@ -28,9 +28,19 @@ _NAMED_SECRET = re.compile(
 )
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def sendable(text: str) -> str:
+    """Text that can travel as UTF-8: a lone surrogate (a JSON escape typed into a document)
+    becomes U+FFFD, as any UTF-8 encoder would write it."""
+    return _LONE_SURROGATE.sub("\ufffd", text) if not text.isascii() else text
+
+
 @lru_cache(maxsize=4096)
 def redact(text: str) -> str:
     # Cached: the same definitions are redacted again for every request that includes them.
+    text = sendable(text)
     text = _PRIVATE_KEY.sub(PLACEHOLDER, text)
     text = _TOKENS.sub(PLACEHOLDER, text)
     text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{PLACEHOLDER}@", text)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Generator
+from pathlib import Path
 from typing import Any, ClassVar
 
 from lsprotocol import types
@@ -12,13 +14,14 @@ from pygls.exceptions import JsonRpcInvalidRequest, JsonRpcServerNotInitialized
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import MsgId
+from pygls.protocol.language_server import lsp_method
 
 from . import __version__, ids
-from .agents import AgentFileError, discover, is_agent_file, parse_agent
+from .agents import AgentFileError, AgentSet, discover, is_agent_file, parse_agent
 from .early import Answered
 from .lsp.actions import ActionRunner, wants_agent_actions
 from .lsp.agent_diagnostics import agent_diagnostics
-from .lsp.documents import uri_to_path
+from .lsp.documents import path_to_uri, uri_to_path
 from .lsp.hover import HoverRunner
 from .lsp.session import Session
 from .model.client import sdk_state
@@ -74,6 +77,21 @@ class AgentProtocol(LanguageServerProtocol):
             return
         super().handle_message(message)
 
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
+        """Cancel everything still running, so `exit` finds nothing left to write."""
+        server = self._server
+        if isinstance(server, SubagentServer):
+            server.runner.cancel_all()
+            server.hover.cancel_all()
+        current = self.msg_id
+        # pygls iterates the live dict while a cancellation can remove entries from it: a copy.
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current and not future.done():
+                future.cancel()
+        self._shutdown = True
+        yield from ()
+
     def _handle_cancel_notification(self, msg_id: MsgId) -> None:
         # pygls cancels only the request's outer future; the running action is a task of its own.
         super()._handle_cancel_notification(msg_id)
@@ -99,20 +117,30 @@ class SubagentServer(LanguageServer):
         async with self._reload_lock:
             roots = session.roots()
             settings = session.settings
-            session.agents = await asyncio.to_thread(
-                discover,
-                roots,
-                settings.user_dir(),
-                include_workspace=settings.workspace_agents,
-            )
+            user_dir = settings.user_dir()
+
+            def load() -> tuple[AgentSet, dict[Path, AgentSet]]:
+                found = discover(roots, user_dir, include_workspace=settings.workspace_agents)
+                if len(roots) < 2:
+                    return found, {}
+                # Each folder keeps its own agents; the merged set answers `listAgents`.
+                each = {
+                    root: discover([root], user_dir, include_workspace=settings.workspace_agents)
+                    for root in roots
+                }
+                return found, each
+
+            session.agents, session.folder_agents = await asyncio.to_thread(load)
             log.info(
-                "agents: %s", ", ".join(f"{a.name} ({a.source})" for a in session.agents.ordered())
+                "agents: %s",
+                ", ".join(f"{a.name} ({a.source}: {a.path})" for a in session.agents.ordered()),
             )
+            log.info("looked for agent files in: %s", ", ".join(map(str, session.agents.folders)))
             self._publish_agent_errors()
             session.agents_loaded.set()
 
     def _publish_agent_errors(self) -> None:
-        published = agent_diagnostics(self.session.agents.errors)
+        published = agent_diagnostics(self.session.agents.errors, self.session.client_uri)
         for uri, diagnostics in published.items():
             self.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
@@ -161,12 +189,19 @@ async def initialized(ls: SubagentServer, params: types.InitializedParams) -> No
     watched = caps.did_change_watched_files if caps else None
     if watched and watched.dynamic_registration:
         watchers = [types.FileSystemWatcher(glob_pattern="**/.claude/agents/*.md")]
-        user_dir = ls.session.settings.user_dir()
-        watchers.append(
+        # The user's folder, and those of a repository above the workspace folders.
+        roots = ls.session.roots()
+        outside = [ls.session.settings.user_dir()] + [
+            folder
+            for folder in ls.session.agents.folders
+            if not any(root in folder.parents for root in roots)
+        ]
+        watchers += [
             types.FileSystemWatcher(
-                glob_pattern=types.RelativePattern(base_uri=user_dir.as_uri(), pattern="*.md")
+                glob_pattern=types.RelativePattern(base_uri=path_to_uri(folder), pattern="*.md")
             )
-        )
+            for folder in dict.fromkeys(outside)
+        ]
         try:
             await ls.client_register_capability_async(
                 types.RegistrationParams(
@@ -239,7 +274,7 @@ def _check_agent_text(ls: SubagentServer, uri: str) -> None:
         errors: tuple[Any, ...] = ()
     except AgentFileError as exc:
         errors = (exc.error,)
-    diagnostics = agent_diagnostics(errors).get(uri, [])
+    diagnostics = agent_diagnostics(errors, lambda _: uri).get(uri, [])
     ls.text_document_publish_diagnostics(
         types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=doc.version)
     )
@@ -259,7 +294,7 @@ async def code_action(
         return None
     actions: list[types.CodeAction | types.Command] = []
     actions += ls.runner.code_actions(file, params.range)
-    if not only and ls.session.agents.agents:
+    if not only:
         actions += ls.hover.code_actions(file, params.range)
     return actions or None
 
@@ -316,6 +351,8 @@ async def status(ls: SubagentServer, *args: Any) -> dict[str, Any]:
     return {
         "version": __version__,
         "agents": len(ls.session.agents.agents),
+        "agentFiles": [str(agent.path) for agent in ls.session.agents.ordered()],
+        "agentFolders": [str(folder) for folder in ls.session.agents.folders],
         "openDocuments": len(ls.workspace.text_documents),
         "runningActions": ls.runner.running,
         "runningExplanations": ls.hover.running,

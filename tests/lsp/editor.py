@@ -15,11 +15,41 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
+from urllib.parse import quote, unquote, urlsplit
 
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 PRESETS = {"neovim": "neovim@v0.11.0", "vscode": "visual-studio-code"}
+
+
+def client_uri(path: Path, preset: str) -> str:
+    """A file uri spelled as each editor spells it: VS Code keeps only unreserved characters and
+    writes upper-case escapes; Neovim (`vim.uri_from_fname`) also keeps RFC 3986's sub-delimiters,
+    `:` and `@`, and writes lower-case escapes."""
+    if preset == "neovim":
+        encoded = quote(str(path), safe="/!$&'()*+,;=:@")
+        return "file://" + "".join(
+            part.lower() if part.startswith("%") else part for part in _escapes_and_text(encoded)
+        )
+    return "file://" + quote(str(path), safe="/")
+
+
+def _escapes_and_text(encoded: str) -> list[str]:
+    out: list[str] = []
+    index = 0
+    while index < len(encoded):
+        if encoded[index] == "%":
+            out.append(encoded[index : index + 3])
+            index += 3
+        else:
+            out.append(encoded[index])
+            index += 1
+    return out
+
+
+def path_of(uri: str) -> Path:
+    return Path(unquote(urlsplit(uri).path))
 
 
 def _units(ch: str, encoding: str) -> int:
@@ -92,13 +122,17 @@ class Editor:
     registrations: list[types.Registration] = field(default_factory=list)
 
     def uri(self, relative: str) -> str:
-        return (self.root / relative).resolve().as_uri()
+        return client_uri((self.root / relative).resolve(), self.preset)
 
     def path(self, relative: str) -> Path:
         return self.root / relative
 
     async def initialize(
-        self, options: dict[str, Any] | None = None, *, folders: bool = True
+        self,
+        options: dict[str, Any] | None = None,
+        *,
+        folders: bool = True,
+        more_folders: Sequence[Path] = (),
     ) -> types.InitializeResult:
         caps = client_capabilities(PRESETS[self.preset])
         self.version_step = 2 if self.preset == "neovim" else 1
@@ -115,12 +149,17 @@ class Editor:
 
         self.client.feature(types.CLIENT_REGISTER_CAPABILITY)(register_capability)
         _tell_code_actions_from_commands(self.client)
-        root_uri = self.root.resolve().as_uri()
+        root_uri = client_uri(self.root.resolve(), self.preset)
         result = await self.client.initialize_session(
             types.InitializeParams(
                 capabilities=caps,
                 root_uri=root_uri,
-                workspace_folders=[types.WorkspaceFolder(uri=root_uri, name=self.root.name)]
+                workspace_folders=[
+                    types.WorkspaceFolder(
+                        uri=client_uri(folder.resolve(), self.preset), name=folder.name
+                    )
+                    for folder in (self.root, *more_folders)
+                ]
                 if folders
                 else None,
                 initialization_options=options,
@@ -158,8 +197,7 @@ class Editor:
 
     def save(self, uri: str) -> None:
         doc = self.documents[uri]
-        path = Path(uri.removeprefix("file://"))
-        path.write_text(doc.text, encoding="utf-8")
+        path_of(uri).write_text(doc.text, encoding="utf-8")
         self.client.text_document_did_save(
             types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
         )
@@ -217,7 +255,7 @@ class Editor:
                 return texts[uri]
             if uri in self.documents:
                 return self.documents[uri].text
-            path = Path(uri.removeprefix("file://"))
+            path = path_of(uri)
             if path in created:
                 return ""
             if not path.exists():
@@ -226,7 +264,7 @@ class Editor:
 
         for change in edit.document_changes or []:
             if isinstance(change, types.CreateFile):
-                path = Path(change.uri.removeprefix("file://"))
+                path = path_of(change.uri)
                 if path.exists() and not (change.options and change.options.ignore_if_exists):
                     raise ValueError(f"{change.uri} already exists")
                 created.append(path)
@@ -256,7 +294,7 @@ class Editor:
             if uri in self.documents:
                 self.change(uri, text)
             else:
-                Path(uri.removeprefix("file://")).write_text(text, encoding="utf-8")
+                path_of(uri).write_text(text, encoding="utf-8")
 
     async def shutdown(self) -> None:
         await self.client.shutdown_session()

@@ -11,6 +11,7 @@ import os
 import selectors
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from importlib import resources
@@ -21,6 +22,7 @@ import pytest
 
 SERVER_NOT_INITIALIZED = -32002
 INVALID_REQUEST = -32600
+REQUEST_CANCELLED = -32800
 
 
 def _unframe(data: bytes) -> tuple[dict[str, Any] | None, bytes]:
@@ -303,3 +305,75 @@ def test_stdin_from_a_file_is_served_to_its_end(
     assert rest == b""
     assert answers[1]["result"]["serverInfo"]["name"] == "subagent-lsp"
     assert (2 in answers) is shutdown
+
+
+def test_shutdown_while_an_action_runs_cancels_it_and_exits_cleanly(
+    home: Path, project: Path, tmp_path: Path
+) -> None:
+    from tests.fakes.anthropic_api import FakeAnthropic, text_reply
+    from tests.helpers import DUMMY_KEY
+
+    never = threading.Event()
+    log = tmp_path / "server.log"
+    with FakeAnthropic() as api, log.open("wb") as stderr:
+        api.enqueue(text_reply("never finishes", hold=never))
+        env = {
+            **_server_env(home),
+            "ANTHROPIC_API_KEY": DUMMY_KEY,
+            "ANTHROPIC_BASE_URL": api.base_url,
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "subagent_lsp"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=env,
+            cwd=project,
+        )
+        try:
+            raw = RawClient(process, log)
+            raw.send(
+                {
+                    "id": 1,
+                    "method": "initialize",
+                    "params": {"processId": None, "rootUri": project.as_uri(), "capabilities": {}},
+                }
+            )
+            raw.response(1)
+            raw.send({"method": "initialized", "params": {}})
+            route = (project / "src/routes/users.ts").as_uri()
+            position = {"line": 9, "character": 4}
+            raw.send(
+                {
+                    "id": 2,
+                    "method": "workspace/executeCommand",
+                    "params": {
+                        "command": "subagent-lsp.ask",
+                        "arguments": [
+                            {
+                                "uri": route,
+                                "range": {"start": position, "end": position},
+                                "instruction": "add a guard",
+                            }
+                        ],
+                    },
+                }
+            )
+            api.wait_for_requests(1, timeout=30)
+
+            raw.send({"id": 3, "method": "shutdown"})
+            answer = raw.response(3)
+            assert answer.get("result", answer) is None
+            # The running action was cancelled and answered, before or after the shutdown.
+            action = next((m for m in raw.received if m.get("id") == 2), None) or raw.response(2)
+            assert action.get("error", {}).get("code") == REQUEST_CANCELLED or (
+                action["result"]["applied"] is False
+            )
+            raw.send({"method": "exit"})
+            assert process.wait(20) == 0
+        finally:
+            never.set()
+            if process.poll() is None:
+                process.kill()
+            process.wait(10)
+    assert log.stat().st_size < 100_000, log.read_text(encoding="utf-8", errors="replace")[-2000:]

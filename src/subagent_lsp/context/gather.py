@@ -21,7 +21,7 @@ from ..backend.targets import target_at
 from ..exclusions import Exclusions
 from ..overlay import DocumentSnapshot
 from ..positions import LineIndex
-from ..project import display_path, read_project_facts
+from ..project import display_path, home_first, read_project_facts
 from ..redaction import redact
 from ..syntax.declarations import Symbol, declarations
 from ..syntax.imports import imports
@@ -163,7 +163,8 @@ def gather_context(
 ) -> tuple[Target, Context]:
     roots = index.roots
     lookup = Lookup(index, documents, exclusions)
-    gatherer = _Gatherer(lookup, roots)
+    # Paths are shown relative to the selection's own folder, so two folders never collide.
+    gatherer = _Gatherer(lookup, home_first(roots, path)[:1])
     target = target_at(src, start, end)
     items = gatherer.items
     items.append(_selection_item(gatherer.display(path), src, target, budget))

@@ -23,15 +23,24 @@ _JS_TO_TS = {
     ".mjs": (".mts",),
     ".cjs": (".cts",),
 }
-_COMMENT_OR_STRING = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/', re.DOTALL)
+_STRING = r'"(?:\\.|[^"\\\n])*"'
+_COMMENTS = re.compile(_STRING + r"|//[^\n]*|/\*.*?\*/", re.DOTALL)
+_TRAILING_COMMAS = re.compile(_STRING + r"|,(?=\s*[}\]])")
 _MISS_SECONDS = 2.0
-_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+# TypeScript follows `extends` without a limit; a chain this long is a mistake or an attack.
+_MAX_EXTENDS = 32
 
 
 def parse_jsonc(text: str) -> Any:
-    """tsconfig files allow comments and trailing commas; plain JSON does not."""
-    without_comments = _COMMENT_OR_STRING.sub(lambda m: m[0] if m[0].startswith('"') else "", text)
-    return json.loads(_TRAILING_COMMA.sub(r"\1", without_comments))
+    """tsconfig files allow a byte order mark, comments and trailing commas; JSON does not.
+    Strings are kept whole, so `"//"` or `",]"` inside a value survive."""
+    text = text.removeprefix("\ufeff")
+    kept = _COMMENTS.sub(lambda m: m[0] if m[0].startswith('"') else " ", text)
+    return json.loads(_TRAILING_COMMAS.sub(lambda m: m[0] if m[0].startswith('"') else "", kept))
+
+
+class BadTsConfig(ValueError):
+    """A tsconfig that cannot be used as it is; ``str()`` says why."""
 
 
 @dataclass(frozen=True)
@@ -44,39 +53,119 @@ class TsConfig:
     compiler_options: dict[str, Any] = field(default_factory=dict)
 
 
-def load_tsconfig(
-    path: Path, roots: Sequence[Path], seen: frozenset[Path] = frozenset()
-) -> TsConfig:
-    """A tsconfig with its `extends` chain merged (relative `extends` inside the roots only)."""
-    data = parse_jsonc(path.read_text(encoding="utf-8"))
+def _inside(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+def _extended(config: Path, name: str, roots: Sequence[Path]) -> Path | None:
+    """The file an `extends` entry names: a relative path, or a package's config found in a
+    `node_modules` folder between the config and its workspace folder (as Node resolves it)."""
+    if name.startswith((".", "/")):
+        found = (config.parent / name).resolve()
+        if found.suffix != ".json":
+            found = found.with_name(found.name + ".json")
+        candidates = [found]
+    else:
+        package, _, inner = name.partition("/")
+        if package.startswith("@") and inner:
+            scope_name, _, inner = inner.partition("/")
+            package = f"{package}/{scope_name}"
+        inner = inner or "tsconfig.json"
+        if not inner.endswith(".json"):
+            inner += ".json"
+        candidates = [
+            folder / "node_modules" / package / inner
+            for folder in config.parents
+            if _inside(folder, roots)
+        ]
+    for candidate in candidates:
+        if _inside(candidate.resolve(), roots) and candidate.is_file():
+            return candidate.resolve()
+    return None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = parse_jsonc(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise BadTsConfig(f"{path} cannot be read: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BadTsConfig(f"{path} is not a JSON object")
+    return data
+
+
+def load_tsconfig(path: Path, roots: Sequence[Path]) -> TsConfig:
+    """A tsconfig with its `extends` chain merged; every file read lies inside the roots.
+
+    What is malformed in a file that extends or is extended (a `paths` that is not an object, an
+    `extends` that is not a string) is left out and logged; the rest still counts.
+    """
+    chain = _chain(path, roots)
     options: dict[str, Any] = {}
     base_url: Path | None = None
     paths: dict[str, list[str]] = {}
     paths_base = path.parent
-    extends = data.get("extends")
-    parents = extends if isinstance(extends, list) else [extends] if extends else []
-    for parent in parents:
-        if not isinstance(parent, str) or not parent.startswith("."):
+    # Merged base first, so each file overrides what it extends.
+    for config, data in reversed(chain):
+        own = data.get("compilerOptions")
+        if own is None:
             continue
-        parent_path = (path.parent / parent).resolve()
-        if parent_path.suffix != ".json":
-            parent_path = parent_path.with_name(parent_path.name + ".json")
-        inside = any(parent_path == r or r in parent_path.parents for r in roots)
-        if parent_path in seen or not inside or not parent_path.is_file():
+        if not isinstance(own, dict):
+            log.info("%s: compilerOptions is not an object; ignored", config)
             continue
-        inherited = load_tsconfig(parent_path, roots, seen | {path})
-        options.update(inherited.compiler_options)
-        base_url, paths, paths_base = inherited.base_url, inherited.paths, inherited.paths_base
-    own = data.get("compilerOptions") or {}
-    options.update(own)
-    if isinstance(own.get("baseUrl"), str):
-        base_url = (path.parent / own["baseUrl"]).resolve()
-    if isinstance(own.get("paths"), dict):
-        paths = {k: [t for t in v if isinstance(t, str)] for k, v in own["paths"].items()}
-        paths_base = path.parent
+        options.update(own)
+        if isinstance(own.get("baseUrl"), str):
+            base_url = (config.parent / own["baseUrl"]).resolve()
+        declared = own.get("paths")
+        if isinstance(declared, dict):
+            paths = {
+                key: [t for t in targets if isinstance(t, str)]
+                for key, targets in declared.items()
+                if isinstance(targets, list)
+            }
+            paths_base = config.parent
+        elif declared is not None:
+            log.info("%s: paths is not an object; ignored", config)
     if base_url is not None:
         paths_base = base_url
     return TsConfig(path, base_url, paths, paths_base, options)
+
+
+def _chain(path: Path, roots: Sequence[Path]) -> list[tuple[Path, dict[str, Any]]]:
+    """The config and everything it extends, depth first, each file once."""
+    chain: list[tuple[Path, dict[str, Any]]] = []
+    seen: set[Path] = set()
+
+    def visit(config: Path, depth: int) -> None:
+        if config in seen:
+            return
+        if depth > _MAX_EXTENDS:
+            log.info(
+                "%s: extends more than %d levels deep; the rest is ignored", path, _MAX_EXTENDS
+            )
+            return
+        seen.add(config)
+        try:
+            data = _read(config)
+        except BadTsConfig as exc:
+            if depth == 0:
+                raise
+            log.info("%s", exc)
+            return
+        extends = data.get("extends")
+        names = extends if isinstance(extends, list) else [extends] if extends is not None else []
+        # Later entries of an `extends` list override earlier ones, and the file overrides all:
+        # each visit puts its file first, so `reversed(chain)` applies them in that order.
+        for name in names:
+            target = _extended(config, name, roots) if isinstance(name, str) else None
+            if target is None:
+                log.info("%s: extends %r cannot be followed inside the workspace", config, name)
+                continue
+            visit(target, depth + 1)
+        chain.insert(0, (config, data))
+
+    visit(path, 0)
+    return chain
 
 
 class ModuleResolver:
@@ -100,8 +189,8 @@ class ModuleResolver:
             if candidate.is_file():
                 try:
                     config = load_tsconfig(candidate, self._roots)
-                except (OSError, ValueError) as exc:
-                    log.info("cannot read %s: %s", candidate, exc)
+                except BadTsConfig as exc:
+                    log.info("tsconfig ignored: %s", exc)
                     config = None
                 with self._lock:
                     self._configs[directory] = config

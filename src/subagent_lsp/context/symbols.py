@@ -41,10 +41,20 @@ class Lookup:
     def resolve(self, from_file: Path, specifier: str) -> Path | None:
         return self.index.resolver.resolve(from_file, specifier, peek=self.peek)
 
-    def find_export(self, path: Path, name: str, depth: int = 0) -> Symbol | None:
-        """The declaration a module exports under ``name``, following barrels and re-exports."""
+    def find_export(
+        self, path: Path, name: str, depth: int = 0, seen: set[tuple[Path, str]] | None = None
+    ) -> Symbol | None:
+        """The declaration a module exports under ``name``, following barrels and re-exports.
+
+        Each (module, name) is asked once per lookup: barrels that re-export one another with
+        `export *` would otherwise be walked once per path through them, exponentially many.
+        """
+        seen = set() if seen is None else seen
+        if (path, name) in seen or depth > _MAX_REEXPORT_DEPTH:
+            return None
+        seen.add((path, name))
         src = self.source(path)
-        if src is None or depth > _MAX_REEXPORT_DEPTH:
+        if src is None:
             return None
         found = declarations(src).get(name)
         if found is not None:
@@ -56,7 +66,7 @@ class Lookup:
             target = self.resolve(path, item.source)
             if target is None:
                 continue
-            inner = self.find_export(target, original, depth + 1)
+            inner = self.find_export(target, original, depth + 1, seen)
             if inner is not None:
                 return Symbol(inner.path, inner.source, inner.declaration, (path, *inner.via))
         return None

@@ -71,7 +71,8 @@ class ActionRunner:
     def code_actions(self, file: OpenFile, rng: types.Range) -> list[types.CodeAction]:
         """Instant, from the open document alone: no model call, no file read."""
         session = self._session
-        if not session.agents.agents:
+        agents = session.agents_for(file.path)
+        if not agents.agents:
             return []
         source = file.source
         start = source.lines.offset(rng.start, session.encoding)
@@ -80,13 +81,16 @@ class ActionRunner:
         target = target_at(source, start, end)
         facts = code_facts(source, target)
         instruction = find_instruction(source, start, end, target)
-        agents = session.agents
         offered = offered_actions(agents.ordered(), agents.default(), facts, instruction)
         return [_code_action(file.uri, rng, item) for item in offered]
 
     def cancel_request(self, msg_id: MsgId) -> None:
         task = self._by_request.pop(msg_id, None)
         if task is not None:
+            task.cancel()
+
+    def cancel_all(self) -> None:
+        for task in self._by_request.values():
             task.cancel()
 
     @property
@@ -98,13 +102,10 @@ class ActionRunner:
             types.ShowMessageParams(type=kind, message=message)
         )
 
-    async def _load(self, uri: str) -> tuple[Path, SourceFile, int | None]:
-        path = uri_to_path(uri)
-        if path is None:
-            raise JsonRpcInvalidParams(f"Cannot run an agent on {uri}: it is not a file on disk.")
+    async def _load(self, uri: str, path: Path) -> tuple[SourceFile, int | None]:
         file = self._session.open_file(uri)
         if file is not None:
-            return path, file.source, file.version
+            return file.source, file.version
         doc = self._session.document(uri)
         language = language_for(uri, doc.language_id if doc else None)
         if language is None:
@@ -113,10 +114,23 @@ class ActionRunner:
             text = await asyncio.to_thread(path.read_text, encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise JsonRpcInvalidParams(f"Cannot read {path.name}: {exc}") from exc
-        return path, SourceFile(text, language), None
+        return SourceFile(text, language), None
 
-    def _agent(self, name: str | None) -> Agent:
-        agents = self._session.agents
+    def _check_reachable(self, path: Path) -> None:
+        """The file an action is about is sent to the model: the same rules as for `view`."""
+        roots = self._session.roots(path)
+        if not any(root == path or root in path.parents for root in roots):
+            raise JsonRpcInvalidParams(
+                f"{path} is outside the workspace folders, so no agent may read it."
+            )
+        if self._session.view(roots).exclusions.is_excluded(path):
+            raise JsonRpcInvalidParams(
+                f"{display_path(path, roots)} is excluded from what agents may read "
+                "(secrets, dependencies, build output, .gitignore and the exclude setting)."
+            )
+
+    def _agent(self, name: str | None, path: Path) -> Agent:
+        agents = self._session.agents_for(path)
         if name is None:
             return agents.default()
         agent = agents.get(name)
@@ -132,7 +146,13 @@ class ActionRunner:
             raise JsonRpcInvalidParams(str(exc)) from exc
         session = self._session
         await session.wait_for_agents()
-        agent = self._agent(parsed.agent)
+        path = uri_to_path(parsed.uri)
+        if path is None:
+            raise JsonRpcInvalidParams(
+                f"Cannot run an agent on {parsed.uri}: it is not a file on disk."
+            )
+        self._check_reachable(path)
+        agent = self._agent(parsed.agent, path)
         if parsed.action == ASK:
             instruction = parsed.instruction or ""
             title = f"Ask {agent.name}"
@@ -145,7 +165,7 @@ class ActionRunner:
                 instruction += f"\n\nAlso: {parsed.instruction}"
         if not instruction.strip():
             raise JsonRpcInvalidParams("The instruction is empty.")
-        path, source, version = await self._load(parsed.uri)
+        source, version = await self._load(parsed.uri, path)
         start = source.lines.offset(parsed.range.start, session.encoding)
         end = source.lines.offset(parsed.range.end, session.encoding)
         job = ActionJob(path, source, version, start, end, agent, parsed.action, instruction)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from lsprotocol import types
 
 from ..agents import AgentError
-from .documents import path_to_uri
 
 
-def agent_diagnostics(errors: Iterable[AgentError]) -> dict[str, list[types.Diagnostic]]:
+def agent_diagnostics(
+    errors: Iterable[AgentError], uri_for: Callable[[Path], str]
+) -> dict[str, list[types.Diagnostic]]:
+    """Diagnostics by the uri the client knows each agent file by."""
     by_uri: dict[str, list[types.Diagnostic]] = {}
     for error in errors:
         line = max(error.line, 0)
-        by_uri.setdefault(path_to_uri(error.path), []).append(
+        by_uri.setdefault(uri_for(error.path), []).append(
             types.Diagnostic(
                 range=types.Range(
                     start=types.Position(line=line, character=0),

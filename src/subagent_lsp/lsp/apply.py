@@ -19,7 +19,7 @@ from ..edits import (
     rebase,
 )
 from ..overlay import FileChange
-from .documents import document, path_to_uri
+from .documents import client_uri, document
 
 
 class CannotApply(Exception):
@@ -47,7 +47,7 @@ async def plan_files(
     planned: list[PlannedFile] = []
     rebased: list[str] = []
     for change in changes:
-        uri = path_to_uri(change.path)
+        uri = client_uri(workspace, change.path)
         name = display.get(change.path, change.path.name)
         doc = document(workspace, uri)
         if doc is not None:

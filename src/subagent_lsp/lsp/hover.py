@@ -120,9 +120,10 @@ class HoverRunner:
         if hovered is None:
             return None
         facts = hovered.facts.markdown
-        if settings.hover_mode == "static" or not session.agents.agents:
+        agents = session.agents_for(hovered.file.path)
+        if settings.hover_mode == "static" or not agents.agents:
             return self._hover(hovered, facts)
-        agent = session.agents.default()
+        agent = agents.default()
         if not settings.resolved_api_key():
             hint = (
                 f"_Set ANTHROPIC_API_KEY or the subagentLsp.apiKey setting to add "
@@ -141,6 +142,10 @@ class HoverRunner:
                 return self._hover(hovered, f"{facts}\n\n---\n_No explanation: {sentence}_")
             self.explained.add(_explained(hovered))
         return self._hover(hovered, _combine(facts, agent, cached))
+
+    def cancel_all(self) -> None:
+        for task in (*self._inflight.values(), *self._warming):
+            task.cancel()
 
     @property
     def running(self) -> int:
@@ -181,7 +186,8 @@ class HoverRunner:
         if hovered is None:
             raise JsonRpcInvalidParams("There is no route, table, query or schema to explain here.")
         name = raw.get("agent")
-        agent = session.agents.get(name) if isinstance(name, str) else session.agents.default()
+        agents = session.agents_for(hovered.file.path)
+        agent = agents.get(name) if isinstance(name, str) else agents.default()
         if agent is None:
             raise JsonRpcInvalidParams(f"No agent named '{name}' is loaded.")
         request = await self._request(hovered, agent)
@@ -214,15 +220,16 @@ class HoverRunner:
         except NeedsDisk:
             self._warm(lambda: self._facts(file, offset, view, display, False))
             return []
-        if facts is None:
+        agents = session.agents_for(file.path)
+        if facts is None or not agents.agents:
             return []
         position = {"line": rng.start.line, "character": rng.start.character}
         actions = [
             _explain_action(f"Explain with {agent.name}", file.uri, position, agent, False)
-            for agent in session.agents.ordered()
+            for agent in agents.ordered()
         ]
         if _explained(_Hovered(file, facts)) in self.explained:
-            agent = session.agents.default()
+            agent = agents.default()
             actions.append(
                 _explain_action("Regenerate explanation", file.uri, position, agent, True)
             )

@@ -23,7 +23,7 @@ from ..pipeline import WorkspaceView
 from ..positions import encoding_name
 from ..settings import Settings
 from ..syntax.source import SourceFile, SyntaxLanguage, language_for
-from .documents import document, open_documents, uri_to_path, workspace_roots
+from .documents import client_uri, document, open_documents, uri_to_path, workspace_roots
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,9 @@ class Session:
         self.server = server
         self.settings = Settings()
         self.agents = AgentSet({}, ())
+        """Every workspace folder's agents together: what `listAgents` and `status` show."""
+        self.folder_agents: dict[Path, AgentSet] = {}
+        """With several workspace folders, each folder's own agents."""
         self.agents_loaded = asyncio.Event()
         """Set after the first agent load; requests that need agents wait for it."""
         self.parsed = ParsedDocuments()
@@ -93,8 +96,18 @@ class Session:
         except TimeoutError:
             log.warning("agents are still loading; answering without them")
 
+    def agents_for(self, path: Path | None) -> AgentSet:
+        """The agents that apply to a file: those of the workspace folder holding it."""
+        holders = [root for root in self.folder_agents if path is not None and root in path.parents]
+        if not holders:
+            return self.agents
+        return self.folder_agents[max(holders, key=lambda root: len(root.parts))]
+
     def document(self, uri: str) -> TextDocument | None:
         return document(self.server.workspace, uri)
+
+    def client_uri(self, path: Path) -> str:
+        return client_uri(self.server.workspace, path)
 
     def open_file(self, uri: str) -> OpenFile | None:
         """The open TypeScript document ``uri`` names, parsed; None for anything else."""

@@ -1,0 +1,159 @@
+"""Monorepos as users have them: agents kept at the repository root while the editor opens a
+package, project facts from the nearest package, several workspace folders with their own agents."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+from lsprotocol import types
+
+from tests.helpers import FIXTURES
+from tests.lsp.editor import Editor, server_config
+
+
+def _monorepo(tmp_path: Path, *, git: bool) -> Path:
+    repo = tmp_path / "acme"
+    shutil.copytree(FIXTURES / "monorepo", repo)
+    if git:
+        (repo / ".git").mkdir()
+    return repo
+
+
+@pytest_asyncio.fixture
+async def editors(server_env: dict[str, str]) -> AsyncIterator[list[Editor]]:
+    started: list[Editor] = []
+    yield started
+    for editor in started:
+        await editor.shutdown()
+        await editor.client.stop()
+
+
+async def _start(editors: list[Editor], env: dict[str, str], root: Path, *more: Path) -> Editor:
+    client = await server_config(env).start()
+    editor = Editor(client, root, "neovim")
+    editors.append(editor)
+    await editor.initialize(more_folders=more)
+    return editor
+
+
+async def _status(editor: Editor) -> dict[str, object]:
+    result = await editor.client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="subagent-lsp.status", arguments=[])
+    )
+    assert isinstance(result, dict)
+    return result
+
+
+async def _titles(editor: Editor, uri: str, needle: str) -> list[str]:
+    actions = await editor.code_actions(uri, editor.range_of(uri, needle, empty=True))
+    return [action.title for action in actions]
+
+
+async def test_a_package_opened_alone_gets_the_agents_of_its_repository(
+    tmp_path: Path, server_env: dict[str, str], editors: list[Editor]
+) -> None:
+    repo = _monorepo(tmp_path, git=True)
+    editor = await _start(editors, server_env, repo / "apps" / "api")
+    uri = editor.open("src/routes/items.ts")
+
+    titles = await _titles(editor, uri, "const limit")
+    status = await _status(editor)
+
+    assert titles and all("backend-engineer" not in title for title in titles)
+    assert any(title.startswith("api-reviewer: ") for title in titles)
+    assert status["agentFiles"] == [str(repo.resolve() / ".claude/agents/api-reviewer.md")]
+    assert str(repo.resolve() / ".claude/agents") in status["agentFolders"]  # type: ignore[operator]
+
+
+async def test_outside_a_repository_only_the_folder_itself_is_searched(
+    tmp_path: Path, server_env: dict[str, str], editors: list[Editor]
+) -> None:
+    repo = _monorepo(tmp_path, git=False)
+    editor = await _start(editors, server_env, repo / "apps" / "api")
+    uri = editor.open("src/routes/items.ts")
+
+    titles = await _titles(editor, uri, "const limit")
+
+    assert titles and all(title.startswith("backend-engineer: ") for title in titles)
+
+
+async def test_each_workspace_folder_keeps_its_own_agents(
+    tmp_path: Path, server_env: dict[str, str], editors: list[Editor]
+) -> None:
+    repo = _monorepo(tmp_path, git=False)
+    api, db = repo / "apps" / "api", repo / "packages" / "db"
+    for folder, name in ((api, "alpha"), (db, "beta")):
+        agents = folder / ".claude" / "agents"
+        agents.mkdir(parents=True)
+        (agents / f"{name}.md").write_text(
+            f"---\nname: {name}\ndescription: The {name} agent.\n---\nYou are {name}.\n",
+            encoding="utf-8",
+        )
+    editor = await _start(editors, server_env, api, db)
+    in_api = editor.open("src/routes/items.ts")
+    schema = db / "src" / "schema.ts"
+    in_db = editor.open(
+        str(schema.relative_to(api, walk_up=True))
+        if sys.version_info >= (3, 12)
+        else "../../packages/db/src/schema.ts"
+    )
+
+    api_titles = await _titles(editor, in_api, "const limit")
+    db_titles = await _titles(editor, in_db, "ownerId: integer")
+
+    assert api_titles and all(title.startswith("alpha: ") for title in api_titles)
+    assert db_titles and all(t.startswith(("beta: ", "Explain with beta")) for t in db_titles)
+    listed = await editor.client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="subagent-lsp.listAgents", arguments=[])
+    )
+    assert sorted(agent["name"] for agent in listed) == ["alpha", "beta"]
+
+
+async def test_a_route_hover_answers_in_a_nested_package(
+    tmp_path: Path, server_env: dict[str, str], editors: list[Editor]
+) -> None:
+    repo = _monorepo(tmp_path, git=True)
+    editor = await _start(editors, server_env, repo)
+    uri = editor.open("apps/api/src/routes/items.ts")
+    hover = await editor.client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=editor.range_of(uri, 'app.get("/items', empty=True).start,
+        )
+    )
+    assert hover is not None and "**GET /items/:id** · Fastify route" in str(hover.contents)
+
+
+def test_context_reads_the_facts_of_the_package_the_file_belongs_to(tmp_path: Path) -> None:
+    repo = _monorepo(tmp_path, git=True)
+    route = repo / "apps" / "api" / "src" / "routes" / "items.ts"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "subagent_lsp",
+            "context",
+            f"{route}:10",
+            "--json",
+            "--root",
+            str(repo),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    context = json.loads(done.stdout)
+    text = context["text"]
+    assert "- fastify ^5.1.0" in text and "- zod ^3.23.8" in text
+    assert 'package.json "type": "module"' in text
+    # tsconfig's own settings and those it extends, comments and trailing commas included.
+    assert "module: NodeNext" in text and "strict: True" in text
+    assert "paths: @/* -> src/*" in text
+    reasons = [item["reason"] for item in context["items"]]
+    assert "`parseLimit` is imported from '@/routes/limits.js'" in reasons
