@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -21,6 +22,12 @@ if TYPE_CHECKING:
     from .syntax.source import SourceFile
 
 _LOCATION = re.compile(r"^(?P<path>.+?):(?P<first>\d+)(?:-(?P<last>\d+))?$")
+
+# What a shell reports for a process that SIGPIPE ended (128 + 13): `set -o pipefail` scripts
+# see a cut-off `subagent-lsp context ... | head` as they see `cat file | head`.
+CLOSED_PIPE = 141
+
+_ROOT_HELP = "workspace folder (default: the file's git repository, else its project root)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,28 +55,42 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("instruction", help="what the agent should do")
     ask.add_argument("--agent", help="agent name (default: the workspace's default agent)")
     ask.add_argument("--apply", action="store_true", help="write the changes instead of printing")
-    ask.add_argument("--root", help="workspace folder (default: the file's project root)")
+    ask.add_argument("--root", help=_ROOT_HELP)
 
     context = sub.add_parser("context", help="print the context that would be sent, and why")
     context.add_argument("location", help="PATH:LINE or PATH:FIRST-LAST (1-based)")
     context.add_argument("--json", action="store_true", help="machine-readable output")
     context.add_argument("--budget", type=int, help="token budget (default: the setting)")
-    context.add_argument("--root", help="workspace folder (default: the file's project root)")
+    context.add_argument("--root", help=_ROOT_HELP)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command is None:
+        return _serve(args.tcp, args.log_level)
+    try:
+        status = _command(args)
+        # Flushed here, not at exit, so that a reader gone away is noticed inside this `try`.
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # As Python's signal documentation advises: whatever is still buffered goes nowhere,
+        # instead of failing again, with a traceback, when the interpreter flushes at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return CLOSED_PIPE
+    return status
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "agents":
         return _agents(Path(args.dir))
     if args.command == "context":
         return _context(args)
-    if args.command == "ask":
-        import logging
+    import logging
 
-        logging.basicConfig(level=logging.WARNING, format="%(message)s")
-        return _ask(args)
-    return _serve(args.tcp, args.log_level)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    return _ask(args)
 
 
 def _serve(tcp: str | None, level: str) -> int:
@@ -124,7 +145,12 @@ def _selection(location: str) -> tuple[Path, SourceFile, int, int]:
     language = language_for(str(path))
     if language is None or not path.is_file():
         raise _UsageError(f"{path} is not a TypeScript file")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise _UsageError(f"{path} is not UTF-8 text, the only encoding read here") from None
+    except OSError as exc:
+        raise _UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     source = SourceFile(text, language)
     lines = text.splitlines(keepends=True)
     first = int(match["first"])
@@ -150,9 +176,36 @@ def _workspace(root: Path, settings: Settings) -> WorkspaceView:
 
 
 def _root(path: Path, given: str | None) -> Path:
+    """The workspace folder: the repository, as an editor opened on it sees it (sibling packages
+    of a monorepo included), else the file's project."""
+    from .project import find_root, repository_root
+
+    if given:
+        return Path(given).resolve()
+    return repository_root(path) or find_root(path)
+
+
+def _agent_roots(path: Path, root: Path) -> tuple[Path, ...]:
+    """Where `ask` looks for agents: the file's own project inside the workspace first (its agents
+    win), then the workspace, so agents kept next to a monorepo's package are still found."""
     from .project import find_root
 
-    return Path(given).resolve() if given else find_root(path)
+    project = find_root(path)
+    if project != root and project.is_relative_to(root):
+        return (project, root)
+    return (root,)
+
+
+def _shown(path: Path, root: Path) -> str:
+    """How the command line names a file, so that `git apply` accepts a diff where it ran: inside
+    a git repository git reads patch paths from the repository's top (and skips, silently, any
+    outside the current folder), elsewhere from the current folder. Else from the workspace."""
+    from .project import display_path, repository_root, root_relative
+
+    here = Path.cwd().resolve()
+    top = repository_root(here)
+    base = top if top is not None and path.is_relative_to(top) else here
+    return root_relative(path, (base,)) or display_path(path, (root,))
 
 
 def _context(args: argparse.Namespace) -> int:
@@ -161,6 +214,7 @@ def _context(args: argparse.Namespace) -> int:
 
     from .context.items import cost_of
     from .pipeline import context_for
+    from .project import root_relative
     from .settings import Settings
 
     try:
@@ -169,21 +223,29 @@ def _context(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     settings = Settings()
-    view = _workspace(_root(path, args.root), settings)
+    root = _root(path, args.root)
+    view = _workspace(root, settings)
     if args.budget:
         settings = dataclasses.replace(settings, context_tokens=args.budget)
     budget = settings.context_tokens
     context = context_for(path, source, start, end, settings, view)
     if args.json:
-        print(json.dumps({**context.to_json(), "text": context.render()}, indent=2))
+        # Its paths are the model's, relative to the workspace root.
+        output = {"root": root.as_posix(), **context.to_json(), "text": context.render()}
+        print(json.dumps(output, indent=2))
         return 0
-    print(f"context: {context.used_tokens} of {budget} tokens")
+    where = root_relative(root, (Path.cwd().resolve(),)) or root.as_posix()
+    print(f"context: {context.used_tokens} of {budget} tokens, workspace {where}")
     for item, form in context.items:
         tokens = cost_of(item, form)
         name = f" {item.symbol}" if item.symbol and item.kind != "selection" else ""
+        # Project facts without a package.json are labelled, not located.
+        file = root / item.path
+        shown = _shown(file, root) if file.exists() else item.path
         print(
-            f"  {form:8} {tokens:6}  p{item.priority} {item.kind:10} {item.path}{name}: {item.reason}"
+            f"  {form:8} {tokens:6}  p{item.priority} {item.kind:10} {shown}{name}: {item.reason}"
         )
+    # Below, exactly what is sent: its paths are the model's, relative to the workspace.
     print()
     print(context.render())
     return 0
@@ -204,7 +266,7 @@ def _ask(args: argparse.Namespace) -> int:
         return 2
     root = _root(path, args.root)
     settings = Settings()
-    agent_set = discover([root], settings.user_dir())
+    agent_set = discover(_agent_roots(path, root), settings.user_dir())
     agent = agent_set.get(args.agent) if args.agent else agent_set.default()
     if agent is None:
         known = ", ".join(a.name for a in agent_set.ordered())
@@ -223,7 +285,6 @@ async def _run_ask(
 
     from .model.errors import NoApiKey
     from .pipeline import ActionFailed, prepare, run_action
-    from .project import display_path
     from .prompt import render
 
     if not settings.resolved_api_key():
@@ -240,7 +301,7 @@ async def _run_ask(
     if apply:
         return await asyncio.to_thread(_write_changes, result.changes, root)
     for change in result.changes:
-        name = display_path(change.path, (root,))
+        name = _shown(change.path, root)
         old = (change.original or "").splitlines(keepends=True)
         new = change.new_text.splitlines(keepends=True)
         sys.stdout.writelines(
@@ -255,16 +316,14 @@ async def _run_ask(
 
 def _write_changes(changes: Sequence[FileChange], root: Path) -> int:
     """Write every change, or none if any file moved on since the agent read it."""
-    from .project import display_path
-
     for change in changes:
         current = change.path.read_text(encoding="utf-8") if change.path.exists() else None
         if current != change.original:
-            name = display_path(change.path, (root,))
+            name = _shown(change.path, root)
             print(f"{name} changed while the agent worked; nothing was written", file=sys.stderr)
             return 1
     for change in changes:
         change.path.parent.mkdir(parents=True, exist_ok=True)
         change.path.write_text(change.new_text, encoding="utf-8")
-        print(f"wrote {display_path(change.path, (root,))}", file=sys.stderr)
+        print(f"wrote {_shown(change.path, root)}", file=sys.stderr)
     return 0

@@ -94,8 +94,18 @@ def read_project_facts(path: Path, roots: Sequence[Path]) -> ProjectFacts:
     return ProjectFacts(package, versions, module_type if isinstance(module_type, str) else None)
 
 
+def repository_root(path: Path) -> Path | None:
+    """The nearest folder at or above ``path`` holding `.git` (a folder, or a file in worktrees and
+    submodules), without running git."""
+    start = path if path.is_dir() else path.parent
+    for parent in (start, *start.parents):
+        if (parent / ".git").exists():
+            return parent
+    return None
+
+
 def find_root(path: Path) -> Path:
-    """For the command line: the nearest folder that looks like a project root, else the file's folder."""
+    """The nearest folder that looks like a project root, else the file's folder."""
     start = path if path.is_dir() else path.parent
     for parent in (start, *start.parents):
         if (parent / "package.json").is_file() or (parent / ".claude").is_dir():

@@ -146,7 +146,8 @@ def _project_item(
             lines.append("- tsconfig: " + "; ".join(settings))
     if not lines:
         return None
-    display = facts.package_json.name if facts.package_json else "project"
+    # The package.json's own path: in a monorepo the workspace's top one is another file.
+    display = display_path(facts.package_json, roots) if facts.package_json else "project"
     return ContextItem(4, "project", display, None, "project facts", "\n".join(lines), None)
 
 
