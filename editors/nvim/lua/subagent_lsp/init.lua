@@ -3,10 +3,44 @@ local M = {}
 
 M.name = "subagent_lsp"
 
-M.default_config = {
+-- The repository first: a monorepo keeps its agents in `.claude/agents` at the top, while every
+-- package below it has a package.json of its own, and the server reads agents from the root only.
+-- Markers in one list are equally near; a later list counts only when no earlier one is found.
+M.root_markers = { { ".claude", ".git" }, { "package.json", "tsconfig.json" } }
+
+-- The workspace folder for files in `dir`, or nil (the server then takes the file's project).
+-- vim.fs.find checks every name of a list in each folder on the way up, on every Neovim 0.11;
+-- nested `root_markers` do the same only from 0.11.3.
+function M.root(dir)
+  for _, markers in ipairs(M.root_markers) do
+    local found = vim.fs.find(markers, { upward = true, path = dir, limit = 1 })[1]
+    if found then
+      return vim.fs.dirname(found)
+    end
+  end
+  return nil
+end
+
+-- For vim.lsp.config (lsp/subagent_lsp.lua).
+M.config = {
   cmd = { "subagent-lsp" },
   filetypes = { "typescript", "typescriptreact", "markdown" },
-  root_markers = { "package.json", ".claude", ".git" },
+  root_dir = function(bufnr, on_dir)
+    local name = vim.api.nvim_buf_get_name(bufnr)
+    -- As vim.fs.root does: a buffer without a file starts from the current directory.
+    local file = name ~= "" and vim.bo[bufnr].buftype == ""
+    on_dir(M.root(file and vim.fs.dirname(name) or vim.uv.cwd()))
+  end,
+}
+
+-- For nvim-lspconfig's setup(), whose root_dir gets the file name and returns the folder.
+M.default_config = {
+  cmd = M.config.cmd,
+  filetypes = M.config.filetypes,
+  root_dir = function(fname)
+    return M.root(vim.fs.dirname(fname))
+  end,
+  single_file_support = true,
 }
 
 local function client_for(bufnr)
