@@ -17,6 +17,8 @@ from typing import Any, Literal
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
+from .project import repository_root
+
 log = logging.getLogger(__name__)
 
 AgentSource = Literal["workspace", "user", "bundled"]
@@ -290,7 +292,7 @@ def workspace_agent_dirs(root: Path) -> tuple[Path, ...]:
     root (the nearest folder holding `.git`), nearest first: a monorepo keeps its agents at the
     top while the editor may open `apps/api`. Outside a repository, the folder's own only."""
     chain = [root, *root.parents]
-    top = next((folder for folder in chain if (folder / ".git").exists()), root)
+    top = repository_root(root) or root
     return tuple(folder / ".claude" / "agents" for folder in chain[: chain.index(top) + 1])
 
 
