@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -60,12 +61,22 @@ def _units(ch: str, encoding: str) -> int:
     return 2 if ord(ch) > 0xFFFF else 1
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _line_starts(text: str) -> list[int]:
+    # As the specification says and editors do: `\r\n`, `\r` and `\n` each end a line.
+    return [0] + [match.end() for match in _LINE_BREAK.finditer(text)]
+
+
 def offset_of(text: str, pos: types.Position, encoding: str) -> int:
-    lines = text.split("\n")
-    line = min(pos.line, len(lines) - 1)
-    offset = sum(len(each) + 1 for each in lines[:line])
+    starts = _line_starts(text)
+    line = min(pos.line, len(starts) - 1)
+    offset = starts[line]
+    end = starts[line + 1] if line + 1 < len(starts) else len(text)
+    content = text[offset:end].rstrip("\r\n")
     units = 0
-    for ch in lines[line]:
+    for ch in content:
         if units >= pos.character:
             break
         units += _units(ch, encoding)
@@ -74,9 +85,9 @@ def offset_of(text: str, pos: types.Position, encoding: str) -> int:
 
 
 def position_of(text: str, offset: int, encoding: str) -> types.Position:
-    before = text[:offset]
-    line = before.count("\n")
-    column_text = before[before.rfind("\n") + 1 :]
+    starts = _line_starts(text)
+    line = max(n for n, start in enumerate(starts) if start <= offset)
+    column_text = text[starts[line] : offset]
     return types.Position(line=line, character=sum(_units(c, encoding) for c in column_text))
 
 
