@@ -141,10 +141,21 @@ LAYERS: list[tuple[str, ...]] = [
     ("server",),
     ("lsp",),
     ("pipeline", "prompt", "explanations"),
-    ("model", "context", "overlay", "edits", "actions"),
+    ("model", "context", "overlay", "edits", "actions", "search"),
     ("backend",),
     ("syntax", "positions"),
-    ("agents", "settings", "project", "exclusions", "redaction", "peek", "early", "ids"),
+    (
+        "agents",
+        "capabilities",
+        "skills",
+        "settings",
+        "project",
+        "exclusions",
+        "redaction",
+        "peek",
+        "early",
+        "ids",
+    ),
 ]
 
 

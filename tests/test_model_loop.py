@@ -30,7 +30,8 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[Mapping[str, object]] = []
 
-    async def __call__(self, tool_input: Mapping[str, object]) -> ToolResult:
+    async def __call__(self, name: str, tool_input: Mapping[str, object]) -> ToolResult:
+        assert name == "str_replace_based_edit_tool"
         self.calls.append(tool_input)
         return ToolResult("ok", False)
 

@@ -5,6 +5,7 @@ Listing actions must be instant: everything here is decided from the syntax tree
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -67,7 +68,41 @@ INTENTS: tuple[Intent, ...] = (
     ),
 )
 
-_BY_ID = {intent.id: intent for intent in INTENTS}
+TIGHTEN_SCHEMA = Intent(
+    "tighten-schema",
+    "Tighten this Zod schema",
+    "Tighten this Zod schema: coerce query and path values that arrive as strings, bound numbers "
+    "and string lengths, use the right formats (email, uuid, url, datetime), make optional only "
+    "what may really be missing, and reject unknown keys with `.strict()` where the input is a "
+    "request body.",
+    lambda f: f.uses_zod and not f.in_route and not f.has_db_query,
+)
+REVIEW = Intent(
+    "review",
+    "Review",
+    "Review this code as a senior backend engineer would before it ships: correctness, input "
+    "validation, error handling, security, query performance and the project's conventions. Do "
+    "not change any file. Report each finding with the file and line it is about, how serious it "
+    "is, and what to change.",
+    lambda f: True,
+)
+_BY_ID = {intent.id: intent for intent in (*INTENTS, TIGHTEN_SCHEMA, REVIEW)}
+MAX_MENU = 8
+"""Entries at most, the instruction comment's included: a menu, not a list of every agent."""
+
+# What a backend TypeScript agent's description and prompt tend to say, and what other agents'
+# do: Claude Code, too, chooses a subagent by its description.
+_BACKEND = re.compile(
+    r"\b(backend|back-end|api|apis|endpoint|server|fastify|drizzle|zod|trpc|orm|sql|database|"
+    r"postgres|mysql|sqlite|typescript|node(?:\.js)?|route|handler|migration|schema)s?\b",
+    re.IGNORECASE,
+)
+_OTHER = re.compile(
+    r"\b(frontend|front-end|ui|ux|react|vue|css|tailwind|browser|playwright|puppeteer|"
+    r"web ?search|research|researcher|docs? writer|marketing|design(?:er)?)\b",
+    re.IGNORECASE,
+)
+_PROACTIVE = re.compile(r"use (this agent )?proactively|must be used", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -82,30 +117,61 @@ def intent(action_id: str) -> Intent | None:
     return _BY_ID.get(action_id)
 
 
+def fit(agent: Agent) -> int:
+    """How well an agent fits backend TypeScript work, from its description and prompt."""
+    about = f"{agent.description}\n{agent.prompt[:4000]}"
+    score = 3 * len(set(m.lower() for m in _BACKEND.findall(agent.description)))
+    score += len(set(m.lower() for m in _BACKEND.findall(about)))
+    score -= 4 * len(set(m.lower() for m in _OTHER.findall(agent.description)))
+    score += 2 if _PROACTIVE.search(agent.description) else 0
+    return score
+
+
+def ranked(agents: Sequence[Agent]) -> list[Agent]:
+    """Best fit first; an agent that can edit before one that cannot, at equal fit."""
+    return sorted(agents, key=lambda a: (-fit(a), a.capabilities.read_only))
+
+
 def offered_actions(
     agents: Sequence[Agent],
     default_agent: Agent,
     facts: CodeFacts,
     instruction: Instruction | None,
+    shown: Sequence[str] = (),
 ) -> list[OfferedAction]:
-    """What to list for a selection: the instruction comment's action first, then fitting intents."""
+    """What to list for a selection: the instruction comment's action first, then the intents
+    of the agents shown (by default the best editing agent, and the best reviewer if it is
+    another), at most `MAX_MENU` entries. ``shown`` names agents to show instead, or is
+    `("all",)`; agents left out stay reachable by name (an `@name:` comment, "Ask agent…")."""
     offered: list[OfferedAction] = []
     if instruction is not None:
         named = next((a for a in agents if a.name == instruction.agent), None)
         target = named if named is not None else default_agent
         if instruction.agent is None or named is not None:
-            offered.append(
-                OfferedAction(
-                    target, ASK, f"Ask {target.name}: {_short(instruction.text)}", instruction.text
-                )
-            )
-    for agent in agents:
-        for item in INTENTS:
-            if item.applies(facts):
-                offered.append(
-                    OfferedAction(agent, item.id, f"{agent.name}: {item.title}", item.instruction)
-                )
-    return offered
+            title = f"Ask {target.name}: {_short(instruction.text)}"
+            offered.append(OfferedAction(target, ASK, title, instruction.text))
+    for agent in _menu_agents(agents, shown):
+        fitting = [item for item in INTENTS if item.applies(facts)]
+        if TIGHTEN_SCHEMA.applies(facts):
+            fitting.append(TIGHTEN_SCHEMA)
+        if agent.capabilities.read_only or not fitting:
+            # A read-only agent reviews; code no intent fits still gets a review.
+            fitting = [REVIEW]
+        for item in fitting:
+            title = f"Review with {agent.name}" if item is REVIEW else f"{agent.name}: {item.title}"
+            offered.append(OfferedAction(agent, item.id, title, item.instruction))
+    return offered[:MAX_MENU]
+
+
+def _menu_agents(agents: Sequence[Agent], shown: Sequence[str]) -> list[Agent]:
+    if tuple(shown) == ("all",):
+        return list(agents)
+    if shown:
+        return [agent for agent in agents if agent.name in shown]
+    best = ranked(agents)
+    editor = next((a for a in best if not a.capabilities.read_only), None)
+    reviewer = next((a for a in best if a.capabilities.read_only and fit(a) > 0), None)
+    return [agent for agent in (editor, reviewer) if agent is not None] or best[:1]
 
 
 def _short(text: str, limit: int = 60) -> str:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
+from .capabilities import Capabilities, capabilities
 from .project import repository_root
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,10 @@ class AgentFileError(Exception):
         self.error = error
 
 
+PERMISSION_MODES = ("default", "acceptEdits", "auto", "dontAsk", "bypassPermissions", "plan")
+_MODEL_ID = re.compile(r"^claude-[a-z0-9.-]+$")
+
+
 @dataclass(frozen=True)
 class Agent:
     name: str
@@ -65,6 +70,14 @@ class Agent:
     path: Path
     source: AgentSource
     extra: Mapping[str, object] = field(default_factory=dict)
+    disallowed_tools: tuple[str, ...] = ()
+    permission_mode: str = "default"
+    max_turns: int | None = None
+    skills: tuple[str, ...] = ()
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return capabilities(self.tools, self.disallowed_tools, self.permission_mode)
 
     @property
     def summary(self) -> str:
@@ -113,7 +126,8 @@ def _split(text: str, path: Path) -> tuple[str, str, int]:
     return block, body, text[: match.end()].count("\n")
 
 
-def _tools(value: object, path: Path, line: int) -> tuple[str, ...] | None:
+def _names(key: str, value: object, path: Path, line: int) -> tuple[str, ...] | None:
+    """A comma-separated string or a list of names; None when the key is absent."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -121,7 +135,7 @@ def _tools(value: object, path: Path, line: int) -> tuple[str, ...] | None:
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return tuple(item.strip() for item in value if item.strip())
     raise AgentFileError(
-        AgentError(path, "'tools' must be a comma-separated string or a list of names", line)
+        AgentError(path, f"'{key}' must be a comma-separated string or a list of names", line)
     )
 
 
@@ -213,7 +227,43 @@ def parse_agent(text: str, path: Path, source: AgentSource) -> Agent:
                 _key_line(block, "model"),
             )
         )
-    tools = _tools(data.pop("tools", None), path, _key_line(block, "tools"))
+    if model not in MODEL_ALIASES and not _MODEL_ID.match(model.strip()):
+        raise AgentFileError(
+            AgentError(
+                path,
+                f"'model: {model}' is not sonnet, opus, haiku, inherit or a model id such as "
+                "claude-sonnet-4-5; the editor cannot map it",
+                _key_line(block, "model"),
+            )
+        )
+    tools = _names("tools", data.pop("tools", None), path, _key_line(block, "tools"))
+    disallowed = _names(
+        "disallowedTools",
+        data.pop("disallowedTools", None),
+        path,
+        _key_line(block, "disallowedTools"),
+    )
+    skills = _names("skills", data.pop("skills", None), path, _key_line(block, "skills"))
+    permission_mode = data.pop("permissionMode", "default")
+    if permission_mode not in PERMISSION_MODES:
+        raise AgentFileError(
+            AgentError(
+                path,
+                f"'permissionMode' must be one of {', '.join(PERMISSION_MODES)}",
+                _key_line(block, "permissionMode"),
+            )
+        )
+    max_turns = data.pop("maxTurns", None)
+    if max_turns is not None and (
+        not isinstance(max_turns, int) or isinstance(max_turns, bool) or max_turns < 1
+    ):
+        raise AgentFileError(
+            AgentError(
+                path,
+                "'maxTurns' must be a whole number of at least 1",
+                _key_line(block, "maxTurns"),
+            )
+        )
     color = data.pop("color", None)
     prompt = body.lstrip("\n")
     if not prompt.strip():
@@ -230,6 +280,10 @@ def parse_agent(text: str, path: Path, source: AgentSource) -> Agent:
         path=path,
         source=source,
         extra=data,
+        disallowed_tools=disallowed or (),
+        permission_mode=str(permission_mode),
+        max_turns=max_turns,
+        skills=skills or (),
     )
 
 

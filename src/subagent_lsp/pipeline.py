@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .agents import Agent
+from .actions import REVIEW
+from .agents import Agent, workspace_agent_dirs
+from .capabilities import Capabilities
 from .context.gather import gather_context
 from .context.index import ProjectIndex
 from .context.items import Context
@@ -20,11 +22,13 @@ from .exclusions import Exclusions
 from .model.client import ClientFactory, load_sdk, make_client
 from .model.errors import ModelError, sentence_for
 from .model.loop import ModelRequest, StreamProgress, Usage, run_tool_loop
-from .model.tools import ToolResult
+from .model.tools import EDIT_COMMANDS, EDIT_TOOL_NAME, ToolResult
 from .overlay import DocumentSnapshot, FileChange, Overlay
 from .project import display_path, home_first
 from .prompt import build_request
+from .search import run_search_tool
 from .settings import Settings
+from .skills import load_skills
 from .syntax.source import SourceFile
 
 log = logging.getLogger(__name__)
@@ -51,6 +55,12 @@ class ActionJob:
     agent: Agent
     action_id: str
     instruction: str
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """The agent's, and read-only for a review whatever the agent could do."""
+        able = self.agent.capabilities
+        return replace(able, can_edit=False) if self.action_id == REVIEW.id else able
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,11 @@ async def prepare(job: ActionJob, settings: Settings, workspace: WorkspaceView) 
     context = await asyncio.to_thread(
         context_for, job.path, job.source, job.start, job.end, settings, workspace
     )
+    home = home_first(workspace.roots, job.path)[:1]
+    claude_dirs = [folder.parent for root in home for folder in workspace_agent_dirs(root)]
+    skills = await asyncio.to_thread(
+        load_skills, job.agent.skills, claude_dirs, settings.user_dir().parent
+    )
     return build_request(
         agent=job.agent,
         model=settings.model_for(job.agent.model, job.action_id),
@@ -99,6 +114,8 @@ async def prepare(job: ActionJob, settings: Settings, workspace: WorkspaceView) 
         display_path=display_path(job.path, home_first(workspace.roots, job.path)[:1]),
         context=context,
         settings=settings,
+        skills=skills,
+        capabilities=job.capabilities,
     )
 
 
@@ -117,8 +134,21 @@ async def run_action(
     roots = home_first(workspace.roots, job.path)
     overlay = Overlay(list(roots), documents, is_excluded=workspace.exclusions)
 
-    async def execute(tool_input: Mapping[str, object]) -> ToolResult:
-        return await asyncio.to_thread(overlay.execute, tool_input)
+    able = job.capabilities
+
+    def run_tool(name: str, tool_input: Mapping[str, object]) -> ToolResult:
+        if name != EDIT_TOOL_NAME:
+            return run_search_tool(name, tool_input, roots, workspace.exclusions, overlay.resolve)
+        if not able.can_edit and tool_input.get("command") in EDIT_COMMANDS:
+            return ToolResult(
+                f"{job.agent.name} cannot change files in the editor (its tools or permission "
+                "mode make it read-only): report what should change instead.",
+                True,
+            )
+        return overlay.execute(tool_input)
+
+    async def execute(name: str, tool_input: Mapping[str, object]) -> ToolResult:
+        return await asyncio.to_thread(run_tool, name, tool_input)
 
     try:
         await load_sdk(settings)
@@ -129,7 +159,9 @@ async def run_action(
                 client,
                 request,
                 execute,
-                max_turns=settings.max_tool_turns,
+                max_turns=min(
+                    settings.max_tool_turns, job.agent.max_turns or settings.max_tool_turns
+                ),
                 on_progress=on_progress,
             )
         finally:
@@ -155,6 +187,9 @@ async def run_action(
         outcome.usage.cache_read_input_tokens,
         outcome.usage.cache_creation_input_tokens,
     )
+    if not changes and able.read_only:
+        # A read-only agent answers in words: its review is the result.
+        return ActionResult([], outcome.text, outcome.usage, outcome.tool_errors)
     if not changes:
         reason = outcome.text or "the agent made no edits"
         if outcome.tool_errors:

@@ -6,12 +6,14 @@ protocol) and carries the cache mark; the parts that change with every selection
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .agents import Agent
+from .capabilities import Capabilities
 from .context.items import Context
 from .model.loop import ModelRequest
-from .model.tools import EDIT_TOOL_NAME, edit_tool
+from .model.tools import EDIT_TOOL_NAME, SEARCH_TOOLS, edit_tool
 from .redaction import sendable
 from .settings import Settings
 
@@ -31,6 +33,14 @@ for one change. Make it with the `{EDIT_TOOL_NAME}` tool:
 - Do not ask questions. If the request cannot be done, make no edits and say why in one sentence.
 When you are done, reply with one or two sentences saying what you changed and why."""
 
+REVIEW_PROTOCOL = f"""\
+# Working inside the editor
+You are answering a request made from a developer's code editor about the code they selected. You
+may read the workspace with the `{EDIT_TOOL_NAME}` tool's `view` command (and the search tools
+when you have them), but you cannot change any file. Answer in a few sentences of Markdown: what
+you found, most serious first, each with the file and line it is about and what to change.
+Text shown as `<redacted secret>` stands for a credential that is not sent."""
+
 HOVER_PROTOCOL = """\
 # Explaining code in the editor
 A developer is hovering over code in their editor. In at most 120 words of Markdown:
@@ -41,11 +51,12 @@ A developer is hovering over code in their editor. In at most 120 words of Markd
 Do not repeat the facts already shown above your explanation. No headings, no preamble."""
 
 
-def _system(agent: Agent, protocol: str, settings: Settings) -> list[dict[str, Any]]:
-    system: list[dict[str, Any]] = [
-        {"type": "text", "text": agent.prompt},
-        {"type": "text", "text": protocol},
-    ]
+def _system(
+    agent: Agent, protocol: str, settings: Settings, skills: Sequence[tuple[str, str]] = ()
+) -> list[dict[str, Any]]:
+    system: list[dict[str, Any]] = [{"type": "text", "text": agent.prompt}]
+    system += [{"type": "text", "text": f"# Skill: {name}\n{text}"} for name, text in skills]
+    system.append({"type": "text", "text": protocol})
     if settings.prompt_caching:
         # The agent prompt and the protocol are the same for every request: one cached prefix.
         system[-1]["cache_control"] = {"type": "ephemeral"}
@@ -60,8 +71,16 @@ def build_request(
     display_path: str,
     context: Context,
     settings: Settings,
+    skills: Sequence[tuple[str, str]] = (),
+    capabilities: Capabilities | None = None,
 ) -> ModelRequest:
-    system = _system(agent, EDITOR_PROTOCOL, settings)
+    able = capabilities or agent.capabilities
+    protocol = EDITOR_PROTOCOL if able.can_edit else REVIEW_PROTOCOL
+    note = able.note()
+    system = _system(agent, protocol + (f"\n\n{note}" if note else ""), settings, skills)
+    tools = [edit_tool(compatible=settings.compatible_endpoint, cache=False)]
+    if able.can_search:
+        tools += [dict(tool) for tool in SEARCH_TOOLS]
     user = [
         {"type": "text", "text": sendable(context.render())},
         {
@@ -74,8 +93,9 @@ def build_request(
         model=model,
         system=system,
         user=user,
-        tools=[edit_tool(compatible=settings.compatible_endpoint, cache=False)],
+        tools=tools,
         max_tokens=settings.max_tokens,
+        cache_turns=settings.prompt_caching,
     )
 
 

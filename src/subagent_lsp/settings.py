@@ -57,6 +57,9 @@ class Settings:
     """Token budget for the code context sent with a request (the selection always goes)."""
     exclude: tuple[str, ...] = ()
     """Glob patterns (root-relative paths or file names) the agent may never read or write."""
+    menu_agents: tuple[str, ...] = ()
+    """Agents whose actions the code action menu shows: names, or ["all"]; by default the best
+    editing agent for backend work and the best read-only reviewer."""
     hover_mode: str = "model"
     """Hover: `model` (facts, then the agent's explanation), `static` (facts only) or `off`."""
     hover_model: str = "haiku"
@@ -159,6 +162,8 @@ def _coerce(value: Any, current: Any, name: str) -> Any:
     elif isinstance(current, tuple):
         if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
             return tuple(value)
+        if isinstance(value, str) and value:
+            return (value,)
     elif isinstance(current, str) and isinstance(value, str) and value:
         return value
     log.warning("ignoring setting %s.%s: %r does not fit", SECTION, _camel(name), value)

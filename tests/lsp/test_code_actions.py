@@ -107,9 +107,22 @@ async def test_choosing_an_action_applies_the_exact_edit(
     assert body["model"] == "claude-sonnet-5-5"
     assert body["system"][0]["text"].startswith("You are a senior backend software engineer")
     assert body["system"][-1]["cache_control"] == {"type": "ephemeral"}
-    assert body["tools"] == [
-        {"type": "text_editor_20250728", "name": "str_replace_based_edit_tool"}
+    # No `tools` field: every tool, of which the editor offers editing and searching.
+    assert [tool["name"] for tool in body["tools"]] == [
+        "str_replace_based_edit_tool",
+        "grep",
+        "glob",
     ]
+    assert body["tools"][0] == {
+        "type": "text_editor_20250728",
+        "name": "str_replace_based_edit_tool",
+    }
+    assert "not available in the editor: Bash" in body["system"][-1]["text"]
+    # Each turn marks the end of the newest message, so the next turn reads it from the cache.
+    assert body["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
+    later = second.body["messages"]
+    assert later[-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert all("cache_control" not in block for m in later[:-1] for block in m["content"])
     prompt = "\n".join(block["text"] for block in body["messages"][0]["content"])
     assert "src/routes/orders.ts" in prompt
     assert "Add error handling" in prompt

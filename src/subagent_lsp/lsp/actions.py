@@ -81,7 +81,9 @@ class ActionRunner:
         target = target_at(source, start, end)
         facts = code_facts(source, target)
         instruction = find_instruction(source, start, end, target)
-        offered = offered_actions(agents.ordered(), agents.default(), facts, instruction)
+        offered = offered_actions(
+            agents.ordered(), agents.default(), facts, instruction, session.settings.menu_agents
+        )
         return [_code_action(file.uri, rng, item) for item in offered]
 
     def cancel_request(self, msg_id: MsgId) -> None:
@@ -198,6 +200,13 @@ class ActionRunner:
             result = await run_action(
                 job, session.settings, session.view(roots), progress.update, session.clients.get
             )
+            if not result.changes:
+                # A read-only agent's answer: shown, nothing to apply.
+                answer = " ".join(result.summary.split()) or "no findings"
+                message = f"{job.agent.name}: {answer}"
+                progress.end("Done")
+                self._show(types.MessageType.Info, message)
+                return {"applied": False, "message": message, "files": [], "review": result.summary}
             display = {c.path: display_path(c.path, roots) for c in result.changes}
             plan = await plan_files(result.changes, server.workspace, display)
             edit = workspace_edit(plan, server.client_capabilities, session.encoding, label)

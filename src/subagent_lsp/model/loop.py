@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import ModelError
-from .tools import EDIT_TOOL_NAME, ToolResult
+from .tools import ToolResult
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-ToolExecutor = Callable[[Mapping[str, object]], Awaitable[ToolResult]]
+ToolExecutor = Callable[[str, Mapping[str, object]], Awaitable[ToolResult]]
+"""Runs one tool call: the tool's name and its input."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class ModelRequest:
     user: Sequence[Mapping[str, Any]]
     tools: Sequence[Mapping[str, Any]]
     max_tokens: int
+    cache_turns: bool = False
+    """Mark the newest message of each turn for the prompt cache, so turn N+1 reads 1..N."""
 
 
 # Rough characters per token for the running estimate shown while a reply streams.
@@ -89,7 +92,7 @@ async def run_tool_loop(
             model=request.model,
             max_tokens=request.max_tokens,
             system=list(request.system),  # type: ignore[arg-type]
-            messages=messages,  # type: ignore[arg-type]
+            messages=_cache_marked(messages) if request.cache_turns else messages,  # type: ignore[arg-type]
             tools=list(request.tools),  # type: ignore[arg-type]
         ) as stream:
             async for event in stream:
@@ -129,16 +132,19 @@ async def run_tool_loop(
             return LoopOutcome("\n".join(final_text).strip(), usage, turn, tool_calls, tool_errors)
 
         results: list[dict[str, Any]] = []
+        offered = [str(tool.get("name")) for tool in request.tools]
         for block in tool_uses:
             tool_calls += 1
-            if block.name != EDIT_TOOL_NAME:
-                outcome = ToolResult(f"Unknown tool {block.name!r}; use {EDIT_TOOL_NAME}.", True)
+            if block.name not in offered:
+                outcome = ToolResult(
+                    f"Unknown tool {block.name!r}; the tools here are {', '.join(offered)}.", True
+                )
             elif not isinstance(block.input, dict):
                 # A malformed input_json stream leaves something that is not an object.
                 outcome = ToolResult("The tool input was not a JSON object; send it again.", True)
             else:
-                last_tool = str(block.input.get("command", "?"))
-                outcome = await execute(block.input)
+                last_tool = str(block.input.get("command", block.name))
+                outcome = await execute(block.name, block.input)
             if outcome.is_error:
                 tool_errors.append(outcome.content)
                 log.info("tool call %s failed: %s", block.id, outcome.content)
@@ -159,6 +165,17 @@ async def run_tool_loop(
         f"The agent was stopped after {max_turns} rounds of tool calls without finishing, so nothing "
         "was applied: narrow the request or raise subagentLsp.maxToolTurns."
     )
+
+
+def _cache_marked(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages with one cache breakpoint, at the end of the newest: with the system
+    prompt's, two of the API's four, and every earlier turn is read from the cache."""
+    marked = [dict(message) for message in messages]
+    last = marked[-1]
+    content = [dict(block) for block in last["content"]]
+    content[-1]["cache_control"] = {"type": "ephemeral"}
+    last["content"] = content
+    return marked
 
 
 def _echo(block: Any) -> dict[str, Any]:

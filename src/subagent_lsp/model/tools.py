@@ -53,3 +53,37 @@ def edit_tool(*, compatible: bool, cache: bool) -> dict[str, Any]:
     if cache:
         tool["cache_control"] = {"type": "ephemeral"}
     return tool
+
+
+GREP_TOOL_NAME = "grep"
+GLOB_TOOL_NAME = "glob"
+SEARCH_TOOLS: tuple[dict[str, Any], ...] = (
+    {
+        "name": GREP_TOOL_NAME,
+        "description": "Search the workspace's files for lines matching a regular expression "
+        "(Python syntax). Returns `path:line: text`, at most 100 matches. Excluded files "
+        "(secrets, dependencies, build output, .gitignore) are never searched.",
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "pattern": {"type": "string", "description": "A regular expression."},
+                "glob": {"type": "string", "description": "Only files matching, e.g. *.ts"},
+                "path": {"type": "string", "description": "Only below this folder."},
+                "ignore_case": {"type": "boolean"},
+            },
+            "required": ["pattern"],
+        },
+    },
+    {
+        "name": GLOB_TOOL_NAME,
+        "description": "List the workspace's files matching a glob such as `src/**/*.ts`, at "
+        "most 200, relative to the workspace root.",
+        "input_schema": {
+            "type": "object",
+            "properties": {"pattern": {"type": "string"}},
+            "required": ["pattern"],
+        },
+    },
+)
+EDIT_COMMANDS = frozenset({"str_replace", "create", "insert"})
+"""The edit tool's commands that change a file; `view` only reads."""
