@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from . import __version__
-from .ids import CODE_ACTION_KIND, COMMANDS
+from .ids import CODE_ACTION_KINDS, COMMANDS
 
 _T = TypeVar("_T")
 
 # The server's capabilities, as pygls builds them from the registered features; a test compares
 # them with pygls's own for many clients, so a new feature cannot be forgotten here.
-CODE_ACTION_KINDS = (CODE_ACTION_KIND,)
 _ENCODINGS = ("utf-8", "utf-16", "utf-32")
 _MAX_HEADER = 4096
 

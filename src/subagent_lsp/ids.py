@@ -7,6 +7,9 @@ protocol types load; every other module takes them from here.
 from __future__ import annotations
 
 CODE_ACTION_KIND = "refactor.rewrite.agent"
+QUICK_FIX_KIND = "quickfix"
+"""A review finding's "Fix with AGENT"."""
+CODE_ACTION_KINDS = (CODE_ACTION_KIND, QUICK_FIX_KIND)
 
 RUN_ACTION = "subagent-lsp.runAction"
 """Run a listed code action: {uri, range, agent, action, instruction?}."""

@@ -151,6 +151,14 @@ class Overlay:
         self._files[path] = loaded
         return loaded
 
+    def text_of(self, path: Path) -> str | None:
+        """The file's text as the agent sees it now (its own edits included); None if absent."""
+        try:
+            loaded = self._load(path)
+        except _ToolError:
+            return None
+        return loaded.text if loaded is not None else None
+
     def _require(self, path: Path) -> _File:
         loaded = self._load(path)
         if loaded is None:

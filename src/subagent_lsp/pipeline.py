@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .actions import REVIEW
@@ -19,11 +19,13 @@ from .context.gather import gather_context
 from .context.index import ProjectIndex
 from .context.items import Context
 from .exclusions import Exclusions
+from .findings import REPORT_TOOL_NAME, BadFinding, Finding, Findings, read_finding
 from .model.client import ClientFactory, load_sdk, make_client
 from .model.errors import ModelError, sentence_for
 from .model.loop import ModelRequest, StreamProgress, Usage, run_tool_loop
 from .model.tools import EDIT_COMMANDS, EDIT_TOOL_NAME, ToolResult
-from .overlay import DocumentSnapshot, FileChange, Overlay
+from .overlay import DocumentSnapshot, FileChange, Overlay, PathOutsideWorkspace
+from .positions import LineIndex
 from .project import display_path, home_first
 from .prompt import build_request
 from .search import run_search_tool
@@ -64,11 +66,21 @@ class ActionJob:
 
 
 @dataclass(frozen=True)
+class Reported:
+    """A finding of a review, with the file it is about and that file's text as it was read."""
+
+    path: Path
+    finding: Finding
+    text: str
+
+
+@dataclass(frozen=True)
 class ActionResult:
     changes: list[FileChange]
     summary: str
     usage: Usage
     tool_errors: list[str]
+    findings: list[Reported] = field(default_factory=list)
 
 
 class ActionFailed(Exception):
@@ -136,7 +148,29 @@ async def run_action(
 
     able = job.capabilities
 
+    findings = Findings()
+    reported: list[Reported] = []
+
+    def report(tool_input: Mapping[str, object]) -> ToolResult:
+        try:
+            finding = read_finding(tool_input)
+            path = overlay.resolve(finding.path)
+            text = overlay.text_of(path)
+            if text is None:
+                raise BadFinding(f"{finding.path} does not exist.")
+            if finding.end_line >= LineIndex(text).line_count:
+                raise BadFinding(f"{finding.path} has no line {finding.end_line + 1}.")
+            answer = findings.add(finding)
+        except (BadFinding, PathOutsideWorkspace) as exc:
+            log.info("finding dropped: %s", exc)
+            return ToolResult(str(exc), True)
+        if answer.startswith("Reported"):
+            reported.append(Reported(path, finding, text))
+        return ToolResult(answer, False)
+
     def run_tool(name: str, tool_input: Mapping[str, object]) -> ToolResult:
+        if name == REPORT_TOOL_NAME:
+            return report(tool_input)
         if name != EDIT_TOOL_NAME:
             return run_search_tool(name, tool_input, roots, workspace.exclusions, overlay.resolve)
         if not able.can_edit and tool_input.get("command") in EDIT_COMMANDS:
@@ -189,7 +223,7 @@ async def run_action(
     )
     if not changes and able.read_only:
         # A read-only agent answers in words: its review is the result.
-        return ActionResult([], outcome.text, outcome.usage, outcome.tool_errors)
+        return ActionResult([], outcome.text, outcome.usage, outcome.tool_errors, reported)
     if not changes:
         reason = outcome.text or "the agent made no edits"
         if outcome.tool_errors:

@@ -12,6 +12,7 @@ from typing import Any
 from .agents import Agent
 from .capabilities import Capabilities
 from .context.items import Context
+from .findings import REPORT_TOOL, REPORT_TOOL_NAME
 from .model.loop import ModelRequest
 from .model.tools import EDIT_TOOL_NAME, SEARCH_TOOLS, edit_tool
 from .redaction import sendable
@@ -37,8 +38,9 @@ REVIEW_PROTOCOL = f"""\
 # Working inside the editor
 You are answering a request made from a developer's code editor about the code they selected. You
 may read the workspace with the `{EDIT_TOOL_NAME}` tool's `view` command (and the search tools
-when you have them), but you cannot change any file. Answer in a few sentences of Markdown: what
-you found, most serious first, each with the file and line it is about and what to change.
+when you have them), but you cannot change any file. Report each finding with the
+`{REPORT_TOOL_NAME}` tool, most serious first, on the lines it is about; they appear in the
+developer's editor. Then answer with one or two sentences that sum up the review.
 Text shown as `<redacted secret>` stands for a credential that is not sent."""
 
 HOVER_PROTOCOL = """\
@@ -81,6 +83,8 @@ def build_request(
     tools = [edit_tool(compatible=settings.compatible_endpoint, cache=False)]
     if able.can_search:
         tools += [dict(tool) for tool in SEARCH_TOOLS]
+    if not able.can_edit:
+        tools.append(dict(REPORT_TOOL))
     user = [
         {"type": "text", "text": sendable(context.render())},
         {

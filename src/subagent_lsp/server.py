@@ -19,10 +19,11 @@ from pygls.protocol.language_server import lsp_method
 from . import __version__, ids
 from .agents import AgentFileError, AgentSet, discover, is_agent_file, parse_agent
 from .early import Answered
-from .lsp.actions import ActionRunner, wants_agent_actions
+from .lsp.actions import ActionRunner, wants_kind
 from .lsp.agent_diagnostics import agent_diagnostics
 from .lsp.documents import path_to_uri, uri_to_path
 from .lsp.hover import HoverRunner
+from .lsp.review import ReviewDiagnostics
 from .lsp.session import Session
 from .model.client import sdk_state
 from .settings import SECTION
@@ -107,7 +108,8 @@ class SubagentServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("subagent-lsp", __version__, protocol_cls=AgentProtocol)
         self.session = Session(self)
-        self.runner = ActionRunner(self.session)
+        self.reviews = ReviewDiagnostics(self.session)
+        self.runner = ActionRunner(self.session, self.reviews)
         self.hover = HoverRunner(self.session)
         self._agent_diagnostics: set[str] = set()
         self._reload_lock = asyncio.Lock()
@@ -252,7 +254,11 @@ def did_open(ls: SubagentServer, params: types.DidOpenTextDocumentParams) -> Non
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: SubagentServer, params: types.DidChangeTextDocumentParams) -> None:
-    _check_agent_text(ls, params.text_document.uri)
+    uri = params.text_document.uri
+    _check_agent_text(ls, uri)
+    doc = ls.session.document(uri)
+    if doc is not None:
+        ls.reviews.changed(uri, doc.source)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -282,7 +288,7 @@ def _check_agent_text(ls: SubagentServer, uri: str) -> None:
 
 @server.feature(
     types.TEXT_DOCUMENT_CODE_ACTION,
-    types.CodeActionOptions(code_action_kinds=[ids.CODE_ACTION_KIND], resolve_provider=False),
+    types.CodeActionOptions(code_action_kinds=list(ids.CODE_ACTION_KINDS), resolve_provider=False),
 )
 async def code_action(
     ls: SubagentServer, params: types.CodeActionParams
@@ -290,9 +296,13 @@ async def code_action(
     await ls.session.wait_for_agents()
     file = ls.session.open_file(params.text_document.uri)
     only = params.context.only
-    if file is None or not wants_agent_actions(only):
+    if file is None:
         return None
     actions: list[types.CodeAction | types.Command] = []
+    if wants_kind(only, ids.QUICK_FIX_KIND):
+        actions += ls.runner.fixes(file, list(params.context.diagnostics))
+    if not wants_kind(only, ids.CODE_ACTION_KIND):
+        return actions or None
     actions += ls.runner.code_actions(file, params.range)
     if not only:
         actions += ls.hover.code_actions(file, params.range)

@@ -148,3 +148,63 @@ async def test_an_unmappable_model_is_a_diagnostic_on_the_agent_file(zoo: Editor
         await asyncio.sleep(0.05)
     (diagnostic,) = zoo.client.diagnostics[uri]
     assert "cannot map it" in diagnostic.message
+
+
+async def test_a_review_becomes_diagnostics_with_a_quick_fix_that_edits(
+    zoo: Editor, fake_api: FakeAnthropic
+) -> None:
+    uri = open_route(zoo)
+    review = next(
+        a for a in await _menu(zoo, uri, "const rows") if a.title == "Review with codebase-analyzer"
+    )
+    finding = {
+        "path": "src/routes/orders.ts",
+        "start_line": 9,
+        "end_line": 10,
+        "severity": "warning",
+        "message": "A missing order returns undefined instead of a 404.",
+        "fix": "Return 404 when no row is found.",
+    }
+    fake_api.enqueue(
+        tool_reply(
+            [finding, finding, {**finding, "start_line": 400}, {"path": "src/routes/orders.ts"}],
+            tool_name="report_finding",
+        ),
+        text_reply("One finding."),
+    )
+    result = await zoo.run(review)
+    assert "1 findings shown" in result["message"], result
+    answers = fake_api.requests[1].body["messages"][-1]["content"]
+    # Duplicates are answered as such; malformed findings are errors the model can correct.
+    assert [a["is_error"] for a in answers] == [False, False, True, True]
+
+    for _ in range(100):
+        if zoo.client.diagnostics.get(uri):
+            break
+        await asyncio.sleep(0.05)
+    (diagnostic,) = zoo.client.diagnostics[uri]
+    assert diagnostic.source == "codebase-analyzer"
+    assert (diagnostic.range.start.line, diagnostic.range.end.line) == (8, 9)
+    assert diagnostic.severity == types.DiagnosticSeverity.Warning
+
+    fixes = await zoo.client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=diagnostic.range,
+            context=types.CodeActionContext(diagnostics=[diagnostic], only=["quickfix"]),
+        )
+    )
+    (fix,) = [f for f in fixes or [] if isinstance(f, types.CodeAction)]
+    assert fix.title == "Fix with backend-engineer" and fix.kind == "quickfix"
+
+    fake_api.enqueue(tool_reply([AT_ZERO]), text_reply("Fixed."))
+    applied = await zoo.run(fix)
+    assert applied["applied"] is True
+    instruction = "\n".join(b["text"] for b in fake_api.requests[2].body["messages"][0]["content"])
+    assert "A missing order returns undefined" in instruction
+    # The code the finding was about changed: the finding goes.
+    for _ in range(100):
+        if not zoo.client.diagnostics.get(uri):
+            break
+        await asyncio.sleep(0.05)
+    assert not zoo.client.diagnostics.get(uri)

@@ -13,7 +13,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.protocol.json_rpc import MsgId
 
 from .. import ids
-from ..actions import ASK, OfferedAction, intent, offered_actions
+from ..actions import ASK, OfferedAction, intent, offered_actions, ranked
 from ..agents import Agent
 from ..backend.code_facts import code_facts
 from ..backend.targets import target_at
@@ -25,6 +25,7 @@ from . import commands
 from .apply import CannotApply, plan_files, workspace_edit
 from .documents import uri_to_path
 from .progress import ActionProgress, cancel_task_soon
+from .review import ReviewDiagnostics
 from .session import OpenFile, Session
 
 log = logging.getLogger(__name__)
@@ -53,10 +54,10 @@ def _code_action(uri: str, rng: types.Range, offered: OfferedAction) -> types.Co
     )
 
 
-def wants_agent_actions(only: Sequence[str] | None) -> bool:
+def wants_kind(only: Sequence[str] | None, kind: str) -> bool:
+    """Whether a client that asks only for ``only`` kinds wants actions of ``kind``."""
     if not only:
         return True
-    kind = ids.CODE_ACTION_KIND
     return any(wanted == kind or kind.startswith(wanted + ".") for wanted in only)
 
 
@@ -64,8 +65,9 @@ class ActionRunner:
     """Lists the agents' actions, and runs them as tasks that `$/cancelRequest` and progress
     cancellation can stop."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, reviews: ReviewDiagnostics) -> None:
         self._session = session
+        self._reviews = reviews
         self._by_request: dict[MsgId, asyncio.Task[Any]] = {}
 
     def code_actions(self, file: OpenFile, rng: types.Range) -> list[types.CodeAction]:
@@ -85,6 +87,15 @@ class ActionRunner:
             agents.ordered(), agents.default(), facts, instruction, session.settings.menu_agents
         )
         return [_code_action(file.uri, rng, item) for item in offered]
+
+    def fixes(self, file: OpenFile, diagnostics: list[types.Diagnostic]) -> list[types.CodeAction]:
+        """ "Fix with AGENT" on review findings, by the best agent that can edit."""
+        editors = [
+            a
+            for a in ranked(self._session.agents_for(file.path).ordered())
+            if not a.capabilities.read_only
+        ]
+        return self._reviews.fixes(file.uri, diagnostics, editors[0].name if editors else None)
 
     def cancel_request(self, msg_id: MsgId) -> None:
         task = self._by_request.pop(msg_id, None)
@@ -201,9 +212,15 @@ class ActionRunner:
                 job, session.settings, session.view(roots), progress.update, session.clients.get
             )
             if not result.changes:
-                # A read-only agent's answer: shown, nothing to apply.
+                # A read-only agent's answer: shown, its findings as diagnostics, nothing applied.
+                shown = self._reviews.publish(
+                    job.agent.name,
+                    [(session.client_uri(r.path), r.finding, r.text) for r in result.findings],
+                )
                 answer = " ".join(result.summary.split()) or "no findings"
                 message = f"{job.agent.name}: {answer}"
+                if shown:
+                    message += f" ({shown} findings shown on the code)"
                 progress.end("Done")
                 self._show(types.MessageType.Info, message)
                 return {"applied": False, "message": message, "files": [], "review": result.summary}
