@@ -236,6 +236,7 @@ async def did_change_configuration(
 async def did_change_watched_files(
     ls: SubagentServer, params: types.DidChangeWatchedFilesParams
 ) -> None:
+    ls.session.generation += 1
     if any(ls.is_agent_document(change.uri) for change in params.changes):
         await ls.reload_agents()
 
@@ -249,12 +250,19 @@ async def did_change_folders(
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: SubagentServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.session.generation += 1
     _check_agent_text(ls, params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: SubagentServer, params: types.DidCloseTextDocumentParams) -> None:
+    ls.session.generation += 1
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: SubagentServer, params: types.DidChangeTextDocumentParams) -> None:
     uri = params.text_document.uri
+    ls.session.generation += 1
     _check_agent_text(ls, uri)
     doc = ls.session.document(uri)
     if doc is not None:
@@ -263,6 +271,7 @@ def did_change(ls: SubagentServer, params: types.DidChangeTextDocumentParams) ->
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
 async def did_save(ls: SubagentServer, params: types.DidSaveTextDocumentParams) -> None:
+    ls.session.generation += 1
     if ls.is_agent_document(params.text_document.uri):
         await ls.reload_agents()
 

@@ -131,6 +131,8 @@ class Editor:
     version_step: int = 1
     on_apply: Any = None
     registrations: list[types.Registration] = field(default_factory=list)
+    explained: list[Any] = field(default_factory=list)
+    """`subagent-lsp/explanationReady` notifications received, in order."""
 
     def uri(self, relative: str) -> str:
         return client_uri((self.root / relative).resolve(), self.preset)
@@ -159,6 +161,11 @@ class Editor:
             self.registrations.extend(params.registrations)
 
         self.client.feature(types.CLIENT_REGISTER_CAPABILITY)(register_capability)
+
+        def explanation_ready(params: Any) -> None:
+            self.explained.append(params)
+
+        self.client.feature("subagent-lsp/explanationReady")(explanation_ready)
         _tell_code_actions_from_commands(self.client)
         root_uri = client_uri(self.root.resolve(), self.preset)
         result = await self.client.initialize_session(

@@ -84,6 +84,26 @@ function clientOptions(): LanguageClientOptions {
 
 async function start(context: vscode.ExtensionContext): Promise<void> {
   client = new LanguageClient("subagentLsp", "subagent-lsp", serverOptions(), clientOptions());
+  // Hover facts come at once and the explanation later: show the hover again when it lands,
+  // if the cursor is still on that code.
+  client.onNotification(
+    "subagent-lsp/explanationReady",
+    async (params: { uri: string; range: { start: { line: number; character: number }; end: { line: number; character: number } } }) => {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor || editor.document.uri.toString() !== vscode.Uri.parse(params.uri).toString()) {
+        return;
+      }
+      const range = new vscode.Range(
+        params.range.start.line,
+        params.range.start.character,
+        params.range.end.line,
+        params.range.end.character,
+      );
+      if (range.contains(editor.selection.active)) {
+        await vscode.commands.executeCommand("editor.action.showHover");
+      }
+    },
+  );
   try {
     await client.start();
   } catch (error) {

@@ -35,6 +35,10 @@ from .session import OpenFile, Session
 
 log = logging.getLogger(__name__)
 
+EXPLANATION_READY = "subagent-lsp/explanationReady"
+"""Notification: an explanation for {uri, range} is ready; hovering there shows it."""
+_RECENT = 256
+
 
 @dataclass(frozen=True)
 class _Hovered:
@@ -47,6 +51,10 @@ class HoverRunner:
         self._session = session
         self.cache = ExplanationCache()
         self._inflight: dict[str, asyncio.Task[Any]] = {}
+        self._later: dict[str, asyncio.Task[Any]] = {}
+        """The background explanation of each document: at most one."""
+        self._recent: dict[tuple[object, ...], tuple[bool, str]] = {}
+        """Explanations (or failures) by document, workspace generation, code and agent."""
         self._warming: set[asyncio.Task[Any]] = set()
         self.explained: set[tuple[str, int, int]] = set()
         """(uri, start, end) of code explained in this session, for "Regenerate explanation"."""
@@ -130,21 +138,80 @@ class HoverRunner:
                 f"{agent.name}'s explanation here._"
             )
             return self._hover(hovered, f"{facts}\n\n---\n{hint}")
-        request = await self._request(hovered, agent)
-        key = explanation_key(request)
-        cached = self.cache.get(key)
-        if cached is None:
-            try:
-                cached = await self._explain_once(hovered.file.uri, key, request)
-            except Exception as exc:
-                log.info("hover explanation failed: %r", exc)
-                sentence = sentence_for(exc, settings, request.model)
-                return self._hover(hovered, f"{facts}\n\n---\n_No explanation: {sentence}_")
+        # Facts never wait: an explanation already made for this code and this state of the
+        # workspace is shown; otherwise one is made in the background and the client told.
+        memo = self._memo_key(hovered, agent)
+        known = self._recent.get(memo)
+        if known is not None:
+            failed, text = known
+            if failed:
+                return self._hover(hovered, f"{facts}\n\n---\n_No explanation: {text}_")
+            return self._hover(hovered, _combine(facts, agent, text))
+        self._explain_later(hovered, agent, memo)
+        coming = f"_{agent.name}'s explanation is on the way; hover again in a moment._"
+        return self._hover(hovered, f"{facts}\n\n---\n{coming}")
+
+    def _memo_key(self, hovered: _Hovered, agent: Agent) -> tuple[object, ...]:
+        facts = hovered.facts
+        model = self._session.settings.hover_model_id()
+        generation = self._session.generation
+        return (hovered.file.uri, generation, facts.code_start, facts.code_end, agent.name, model)
+
+    def _remember(self, memo: tuple[object, ...], failed: bool, text: str) -> None:
+        self._recent[memo] = (failed, text)
+        while len(self._recent) > _RECENT:
+            self._recent.pop(next(iter(self._recent)))
+
+    def _explain_later(self, hovered: _Hovered, agent: Agent, memo: tuple[object, ...]) -> None:
+        uri = hovered.file.uri
+        previous = self._later.get(uri)
+        if previous is not None and not previous.done():
+            if previous.get_name() == repr(memo):
+                return  # the same explanation is already being made
+            previous.cancel()
+        task = asyncio.ensure_future(self._explain_in_background(hovered, agent, memo))
+        task.set_name(repr(memo))
+        self._later[uri] = task
+        task.add_done_callback(
+            lambda done: self._later.pop(uri, None) if self._later.get(uri) is done else None
+        )
+
+    async def _explain_in_background(
+        self, hovered: _Hovered, agent: Agent, memo: tuple[object, ...]
+    ) -> None:
+        settings = self._session.settings
+        model = settings.hover_model_id()
+        try:
+            request = await self._request(hovered, agent)
+            key = explanation_key(request)
+            text = self.cache.get(key)
+            if text is None:
+                text = await self._explain_once(hovered.file.uri, key, request)
+            self._remember(memo, False, text)
             self.explained.add(_explained(hovered))
-        return self._hover(hovered, _combine(facts, agent, cached))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.info("hover explanation failed: %r", exc)
+            self._remember(memo, True, sentence_for(exc, settings, model))
+        lines = hovered.file.source.lines
+        encoding = self._session.encoding
+        start = lines.position(hovered.facts.start, encoding)
+        end = lines.position(hovered.facts.end, encoding)
+        # Editor packages re-show the hover if the cursor is still there; others hover again.
+        self._session.server.protocol.notify(
+            EXPLANATION_READY,
+            {
+                "uri": hovered.file.uri,
+                "range": {
+                    "start": {"line": start.line, "character": start.character},
+                    "end": {"line": end.line, "character": end.character},
+                },
+            },
+        )
 
     def cancel_all(self) -> None:
-        for task in (*self._inflight.values(), *self._warming):
+        for task in (*self._inflight.values(), *self._later.values(), *self._warming):
             task.cancel()
 
     @property
@@ -195,6 +262,7 @@ class HoverRunner:
         if raw.get("refresh") is not True:
             cached = self.cache.get(key)
             if cached is not None:
+                self._remember(self._memo_key(hovered, agent), False, cached)
                 return {"markdown": _combine(hovered.facts.markdown, agent, cached), "cached": True}
         show = session.server.window_show_message
         try:
@@ -204,6 +272,7 @@ class HoverRunner:
             show(types.ShowMessageParams(type=types.MessageType.Error, message=sentence))
             return {"markdown": None, "error": sentence}
         self.explained.add(_explained(hovered))
+        self._remember(self._memo_key(hovered, agent), False, text)
         message = f"{agent.name}'s explanation is ready: hover over the code to read it."
         show(types.ShowMessageParams(type=types.MessageType.Info, message=message))
         return {"markdown": _combine(hovered.facts.markdown, agent, text), "cached": False}

@@ -82,6 +82,8 @@ class Session:
         self.agents_loaded = asyncio.Event()
         """Set after the first agent load; requests that need agents wait for it."""
         self.parsed = ParsedDocuments()
+        self.generation = 0
+        """Grows with every change to a document or a file: what was derived before may be stale."""
         self.clients = ClientPool()
         self._index: ProjectIndex | None = None
         self._exclusions: Exclusions | None = None

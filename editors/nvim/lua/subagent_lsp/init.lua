@@ -21,10 +21,28 @@ function M.root(dir)
   return nil
 end
 
+-- Hover facts come at once and the explanation later: show the hover again when it lands, if
+-- the cursor is still on that code in that buffer.
+local function explanation_ready(_, params)
+  local bufnr = vim.api.nvim_get_current_buf()
+  if not params or vim.uri_from_bufnr(bufnr) ~= params.uri then
+    return
+  end
+  local row, col = unpack(vim.api.nvim_win_get_cursor(0))
+  local start, finish = params.range.start, params.range["end"]
+  local line = row - 1
+  local after_start = line > start.line or (line == start.line and col >= start.character)
+  local before_end = line < finish.line or (line == finish.line and col <= finish.character)
+  if after_start and before_end then
+    vim.lsp.buf.hover()
+  end
+end
+
 -- For vim.lsp.config (lsp/subagent_lsp.lua).
 M.config = {
   cmd = { "subagent-lsp" },
   filetypes = { "typescript", "typescriptreact", "markdown" },
+  handlers = { ["subagent-lsp/explanationReady"] = explanation_ready },
   root_dir = function(bufnr, on_dir)
     local name = vim.api.nvim_buf_get_name(bufnr)
     -- As vim.fs.root does: a buffer without a file starts from the current directory.
@@ -37,6 +55,7 @@ M.config = {
 M.default_config = {
   cmd = M.config.cmd,
   filetypes = M.config.filetypes,
+  handlers = M.config.handlers,
   root_dir = function(fname)
     return M.root(vim.fs.dirname(fname))
   end,
