@@ -66,7 +66,7 @@ async def test_a_package_opened_alone_gets_the_agents_of_its_repository(
     status = await _status(editor)
 
     assert titles and all("backend-engineer" not in title for title in titles)
-    assert any(title.startswith("api-reviewer: ") for title in titles)
+    assert "Review with api-reviewer" in titles  # its tools are read-only: it reviews
     assert status["agentFiles"] == [str(repo.resolve() / ".claude/agents/api-reviewer.md")]
     assert str(repo.resolve() / ".claude/agents") in status["agentFolders"]  # type: ignore[operator]
 
@@ -157,3 +157,67 @@ def test_context_reads_the_facts_of_the_package_the_file_belongs_to(tmp_path: Pa
     assert "paths: @/* -> src/*" in text
     reasons = [item["reason"] for item in context["items"]]
     assert "`parseLimit` is imported from '@/routes/limits.js'" in reasons
+
+
+def test_workspace_packages_resolve_to_their_source(tmp_path: Path) -> None:
+    from subagent_lsp.context.modules import ModuleResolver
+
+    repo = _monorepo(tmp_path, git=True).resolve()
+    resolver = ModuleResolver([repo])
+    route = repo / "apps/api/src/routes/items.ts"
+    schema = repo / "packages/db/src/schema.ts"
+    # `types`/`exports` name build output; the agent reads the source behind it.
+    assert resolver.resolve(route, "@acme/db") == repo / "packages/db/src/index.ts"
+    assert resolver.resolve(route, "@acme/db/schema") == schema  # an `exports` subpath
+    assert resolver.resolve(route, "@acme/db/src/schema") == schema  # a deep import
+    assert resolver.resolve(route, "@acme/unknown") is None
+    assert resolver.resolve(route, "fastify") is None
+
+
+def test_context_follows_workspace_packages_and_pnpm_catalogs(tmp_path: Path) -> None:
+    repo = _monorepo(tmp_path, git=True)
+    route = repo / "apps" / "api" / "src" / "routes" / "items.ts"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "subagent_lsp",
+            "context",
+            f"{route}:14",
+            "--json",
+            "--root",
+            str(repo),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    context = json.loads(done.stdout)
+    reasons = {item["symbol"]: item["reason"] for item in context["items"]}
+    assert (
+        reasons["items"] == "`items` is imported from '@acme/db' through `packages/db/src/index.ts`"
+    )
+    assert "export const items = pgTable(" in context["text"]
+    assert "- drizzle-orm ^0.36.4 (pnpm catalog)" in context["text"]
+    assert "workspace package @acme/db (packages/db)" in context["text"]
+    assert "Drizzle dialect postgresql (drizzle.config.ts)" in context["text"]
+
+
+async def test_a_table_from_a_workspace_package_has_its_hover(
+    tmp_path: Path, server_env: dict[str, str], editors: list[Editor]
+) -> None:
+    repo = _monorepo(tmp_path, git=True)
+    editor = await _start(editors, {**server_env}, repo)
+    editor.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"subagentLsp": {"hoverMode": "static"}})
+    )
+    uri = editor.open("apps/api/src/routes/items.ts")
+    hover = await editor.client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=editor.range_of(uri, "items.ownerId", empty=True).start,
+        )
+    )
+    assert hover is not None
+    assert "**items** · Drizzle `pgTable` table" in str(hover.contents)
+    assert "packages/db/src/schema.ts" in str(hover.contents)

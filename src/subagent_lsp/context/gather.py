@@ -30,6 +30,7 @@ from ..syntax.targets import Target
 from .index import ProjectIndex
 from .items import Context, ContextItem, estimate_tokens, fit
 from .modules import ModuleResolver
+from .packages import catalog_version, read_json
 from .symbols import Lookup
 
 _SELECTION_CONTEXT_LINES = 25
@@ -123,13 +124,17 @@ def _project_item(
     path: Path, roots: tuple[Path, ...], resolver: ModuleResolver
 ) -> ContextItem | None:
     facts = read_project_facts(path, roots)
-    lines = [f"- {name} {version}" for name, version in facts.versions.items()]
+    top = resolver.packages.monorepo_of(path)
+    versions = _pinned(facts.versions, top)
+    lines = [f"- {name} {version}" for name, version in versions.items()]
     if facts.module_type:
         lines.append(f'- package.json "type": "{facts.module_type}"')
     if facts.package_json is not None:
         found = dialect(facts.package_json.parent)
         if found is not None:
             lines.append(f"- Drizzle dialect: {found[0]} ({found[1]})")
+    if top is not None and facts.package_json is not None:
+        lines += _workspace_dependencies(facts.package_json, top, versions, roots, resolver)
     tsconfig = resolver.tsconfig_for(path)
     if tsconfig is not None:
         options = tsconfig.compiler_options
@@ -149,6 +154,48 @@ def _project_item(
     # The package.json's own path: in a monorepo the workspace's top one is another file.
     display = display_path(facts.package_json, roots) if facts.package_json else "project"
     return ContextItem(4, "project", display, None, "project facts", "\n".join(lines), None)
+
+
+def _pinned(versions: Mapping[str, str], top: Path | None) -> dict[str, str]:
+    """Versions with pnpm `catalog:` specs replaced by what the catalog pins."""
+    out = dict(versions)
+    for name, spec in versions.items():
+        pinned = catalog_version(top, name, spec) if top is not None else None
+        if pinned is not None:
+            out[name] = f"{pinned} (pnpm catalog)"
+    return out
+
+
+def _workspace_dependencies(
+    package_json: Path,
+    top: Path,
+    known: Mapping[str, str],
+    roots: tuple[Path, ...],
+    resolver: ModuleResolver,
+) -> list[str]:
+    """The workspace packages this one depends on: their framework versions and Drizzle
+    dialect, since the database often lives in a package of its own (`packages/db`)."""
+    manifest = read_json(package_json) or {}
+    packages = resolver.packages.packages(top)
+    lines = []
+    for section in ("dependencies", "devDependencies"):
+        deps = manifest.get(section)
+        for name, spec in deps.items() if isinstance(deps, dict) else []:
+            package = packages.get(name)
+            if package is None or not isinstance(spec, str) or not spec.startswith("workspace:"):
+                continue
+            facts = read_project_facts(package.folder / "package.json", roots)
+            own = _pinned(facts.versions, top)
+            said = [f"{n} {v}" for n, v in own.items() if n not in known]
+            found = dialect(package.folder)
+            if found is not None:
+                said.append(f"Drizzle dialect {found[0]} ({found[1]})")
+            where = display_path(package.folder, roots)
+            lines.append(
+                f"- workspace package {name} ({where}): "
+                + (", ".join(said) or "no framework packages")
+            )
+    return lines
 
 
 def gather_context(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..peek import NeedsDisk
+from .packages import WorkspacePackages
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,7 @@ class ModuleResolver:
 
     def __init__(self, roots: Sequence[Path]) -> None:
         self._roots = list(roots)
+        self.packages = WorkspacePackages(self._roots)
         self._configs: dict[Path, TsConfig | None] = {}
         self._resolved: dict[tuple[Path, str], tuple[Path | None, float]] = {}
         self._lock = threading.Lock()
@@ -229,8 +231,11 @@ class ModuleResolver:
         if specifier.startswith("."):
             return self._file_or_index(from_file.parent / specifier)
         config = self.tsconfig_for(from_file)
-        if config is None:
-            return None
+        found = self._by_tsconfig(config, specifier) if config is not None else None
+        # Then as Node finds a workspace package: linked from node_modules to its folder.
+        return found or self.packages.resolve(from_file, specifier, self._file_or_index)
+
+    def _by_tsconfig(self, config: TsConfig, specifier: str) -> Path | None:
         for pattern, targets in config.paths.items():
             captured = _match(pattern, specifier)
             if captured is None:
