@@ -15,6 +15,8 @@ from pathlib import Path
 from .actions import REVIEW
 from .agents import Agent, workspace_agent_dirs
 from .capabilities import Capabilities
+from .context.conventions import conventions
+from .context.conventions import render as render_conventions
 from .context.gather import gather_context
 from .context.index import ProjectIndex
 from .context.items import Context
@@ -26,7 +28,7 @@ from .model.loop import ModelRequest, StreamProgress, Usage, run_tool_loop
 from .model.tools import EDIT_COMMANDS, EDIT_TOOL_NAME, ToolResult
 from .overlay import DocumentSnapshot, FileChange, Overlay, PathOutsideWorkspace
 from .positions import LineIndex
-from .project import display_path, home_first
+from .project import display_path, home_first, repository_root
 from .prompt import build_request
 from .search import run_search_tool
 from .settings import Settings
@@ -119,6 +121,10 @@ async def prepare(job: ActionJob, settings: Settings, workspace: WorkspaceView) 
     skills = await asyncio.to_thread(
         load_skills, job.agent.skills, claude_dirs, settings.user_dir().parent
     )
+    top = next((repository_root(root) or root for root in home), job.path.parent)
+    found = await asyncio.to_thread(conventions, job.path, top, workspace.roots)
+    # A share of the budget of their own, so rules never crowd out the code.
+    rules = render_conventions(found, settings.context_tokens // 4)
     return build_request(
         agent=job.agent,
         model=settings.model_for(job.agent.model, job.action_id),
@@ -127,6 +133,7 @@ async def prepare(job: ActionJob, settings: Settings, workspace: WorkspaceView) 
         context=context,
         settings=settings,
         skills=skills,
+        conventions=rules,
         capabilities=job.capabilities,
     )
 

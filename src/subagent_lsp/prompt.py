@@ -54,10 +54,17 @@ Do not repeat the facts already shown above your explanation. No headings, no pr
 
 
 def _system(
-    agent: Agent, protocol: str, settings: Settings, skills: Sequence[tuple[str, str]] = ()
+    agent: Agent,
+    protocol: str,
+    settings: Settings,
+    skills: Sequence[tuple[str, str]] = (),
+    conventions: str | None = None,
 ) -> list[dict[str, Any]]:
+    # All of it stays the same from one selection to the next in a file: the cached prefix.
     system: list[dict[str, Any]] = [{"type": "text", "text": agent.prompt}]
     system += [{"type": "text", "text": f"# Skill: {name}\n{text}"} for name, text in skills]
+    if conventions:
+        system.append({"type": "text", "text": sendable(conventions)})
     system.append({"type": "text", "text": protocol})
     if settings.prompt_caching:
         # The agent prompt and the protocol are the same for every request: one cached prefix.
@@ -74,12 +81,15 @@ def build_request(
     context: Context,
     settings: Settings,
     skills: Sequence[tuple[str, str]] = (),
+    conventions: str | None = None,
     capabilities: Capabilities | None = None,
 ) -> ModelRequest:
     able = capabilities or agent.capabilities
     protocol = EDITOR_PROTOCOL if able.can_edit else REVIEW_PROTOCOL
     note = able.note()
-    system = _system(agent, protocol + (f"\n\n{note}" if note else ""), settings, skills)
+    system = _system(
+        agent, protocol + (f"\n\n{note}" if note else ""), settings, skills, conventions
+    )
     tools = [edit_tool(compatible=settings.compatible_endpoint, cache=False)]
     if able.can_search:
         tools += [dict(tool) for tool in SEARCH_TOOLS]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest_asyncio
 from lsprotocol import types
 
+from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
 from tests.helpers import FIXTURES
 from tests.lsp.editor import Editor, server_config
 
@@ -221,3 +222,30 @@ async def test_a_table_from_a_workspace_package_has_its_hover(
     assert hover is not None
     assert "**items** · Drizzle `pgTable` table" in str(hover.contents)
     assert "packages/db/src/schema.ts" in str(hover.contents)
+
+
+async def test_the_teams_conventions_reach_the_agent(
+    tmp_path: Path, server_env: dict[str, str], editors: list[Editor], fake_api: FakeAnthropic
+) -> None:
+    repo = _monorepo(tmp_path, git=True)
+    (repo / "CLAUDE.md").write_text("Every route validates its input with Zod.\n", encoding="utf-8")
+    (repo / "apps/api/AGENTS.md").write_text("Return 404 with { error }.\n", encoding="utf-8")
+    editor = await _start(editors, server_env, repo)
+    uri = editor.open("apps/api/src/routes/items.ts")
+    fake_api.enqueue(
+        tool_reply([{"command": "view", "path": "apps/api/src/routes/items.ts"}]),
+        text_reply("Nothing to change."),
+    )
+    rng = editor.range_of(uri, "const limit", empty=True)
+    await editor.client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="subagent-lsp.ask",
+            arguments=[{"uri": uri, "range": rng, "instruction": "check"}],
+        )
+    )
+    system = [block["text"] for block in fake_api.requests[0].body["system"]]
+    rules = next(text for text in system if text.startswith("# The project's conventions"))
+    assert rules.index("apps/api/AGENTS.md") < rules.index("`CLAUDE.md`")
+    assert "Every route validates its input with Zod." in rules
+    # In the cached prefix: the cache mark closes the block after them.
+    assert fake_api.requests[0].body["system"][-1]["cache_control"] == {"type": "ephemeral"}

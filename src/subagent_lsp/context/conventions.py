@@ -1,0 +1,163 @@
+"""The rules the team wrote down for exactly this: CLAUDE.md and its kin, as each tool reads them.
+
+- `CLAUDE.md` (and `CLAUDE.local.md`) from the repository root down to the file's folder, with
+  `@path` imports relative to the importing file, at most four hops, not inside code;
+- `.claude/rules/**/*.md`, those whose `paths` globs match the file, or without `paths`;
+- the nearest `AGENTS.md` to the file;
+- `.cursor/rules/*.mdc`: `alwaysApply`, or `globs` matching the file; rules with only a
+  `description` are listed by it;
+- `.github/copilot-instructions.md`, and `.github/instructions/*.instructions.md` whose
+  `applyTo` globs match.
+Most specific first, within a budget of their own. Reads files: call it off the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pathspec import PathSpec
+
+from ..project import display_path
+
+log = logging.getLogger(__name__)
+
+_MAX_FILE_CHARS = 20_000
+_MAX_IMPORT_HOPS = 4
+_FRONTMATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_IMPORT = re.compile(r"(?<![\w`])@((?:\.{1,2}/|~/|/)?[\w./-]+\.\w+)")
+_CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Convention:
+    source: str
+    """Where it comes from, as shown: `CLAUDE.md`, `apps/api/AGENTS.md`, ..."""
+    text: str
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8-sig")[:_MAX_FILE_CHARS]
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _split(text: str) -> tuple[dict[str, Any], str]:
+    match = _FRONTMATTER.match(text)
+    if match is None:
+        return {}, text
+    try:
+        data = yaml.safe_load(match[1]) if len(match[1]) < 10_000 else None
+    except yaml.YAMLError:
+        data = None
+    return (data if isinstance(data, dict) else {}), text[match.end() :]
+
+
+def _globs(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list):
+        return [str(part).strip() for part in value if str(part).strip()]
+    return []
+
+
+def _matches(globs: list[str], relative: str) -> bool:
+    return bool(globs) and PathSpec.from_lines("gitignore", globs).match_file(relative)
+
+
+def _with_imports(path: Path, text: str, hops: int = 0, seen: frozenset[Path] = frozenset()) -> str:
+    """A CLAUDE.md with its `@path` imports put in place (not those inside code)."""
+    if hops >= _MAX_IMPORT_HOPS:
+        return text
+    prose = _CODE.sub(lambda m: " " * len(m[0]), text)
+    out, last = [], 0
+    for match in _IMPORT.finditer(prose):
+        target = match[1]
+        imported = (
+            Path(target).expanduser() if target.startswith(("~/", "/")) else path.parent / target
+        ).resolve()
+        if imported in seen or imported == path:
+            continue
+        body = _read(imported)
+        if body is None:
+            continue
+        out.append(text[last : match.start()])
+        out.append(_with_imports(imported, body, hops + 1, seen | {path}))
+        last = match.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def conventions(file: Path, top: Path, roots: tuple[Path, ...]) -> list[Convention]:
+    """The conventions that apply to ``file``, most specific first; ``top`` is the folder the
+    search starts from (the repository root, else the workspace folder)."""
+    if top in file.parents:
+        relative = file.relative_to(top).as_posix()
+        above = file.relative_to(top).parts[:-1]
+        folders = [top] + [top.joinpath(*above[:n]) for n in range(1, len(above) + 1)]
+    else:
+        relative, folders = file.name, [file.parent]
+    found: list[Convention] = []
+
+    def add(path: Path, text: str) -> None:
+        if text.strip():
+            found.append(Convention(display_path(path, roots), text.strip()))
+
+    # Nearest last in this loop; reversed at the end, so the most specific comes first.
+    for folder in folders:
+        for name in ("CLAUDE.md", ".claude/CLAUDE.md", "CLAUDE.local.md"):
+            path = folder / name
+            text = _read(path)
+            if text is not None:
+                add(path, _with_imports(path.resolve(), text))
+    for rule in sorted((top / ".claude" / "rules").glob("**/*.md")):
+        meta, body = _split(_read(rule) or "")
+        paths = _globs(meta.get("paths"))
+        if not paths or _matches(paths, relative):
+            add(rule, body)
+    github = top / ".github"
+    copilot = _read(github / "copilot-instructions.md")
+    if copilot is not None:
+        add(github / "copilot-instructions.md", copilot)
+    for instructions in sorted((github / "instructions").glob("*.instructions.md")):
+        meta, body = _split(_read(instructions) or "")
+        if _matches(_globs(meta.get("applyTo")), relative):
+            add(instructions, body)
+    described: list[str] = []
+    for mdc in sorted((top / ".cursor" / "rules").glob("*.mdc")):
+        meta, body = _split(_read(mdc) or "")
+        if meta.get("alwaysApply") is True or _matches(_globs(meta.get("globs")), relative):
+            add(mdc, body)
+        elif isinstance(meta.get("description"), str):
+            described.append(f"- {display_path(mdc, roots)}: {meta['description']}")
+    if described:
+        found.append(
+            Convention(".cursor/rules", "Rules to read when they apply:\n" + "\n".join(described))
+        )
+    agents_md = next(
+        (f / "AGENTS.md" for f in reversed(folders) if (f / "AGENTS.md").is_file()), None
+    )
+    if agents_md is not None:
+        add(agents_md, _read(agents_md) or "")
+    found.reverse()
+    return found
+
+
+def render(found: list[Convention], budget_tokens: int) -> str | None:
+    """The conventions as one block of the prompt, most specific first, within the budget."""
+    if not found:
+        return None
+    parts, used = [], 0
+    for convention in found:
+        cost = (len(convention.text) + 3) // 4
+        if used + cost > budget_tokens:
+            parts.append(f"(`{convention.source}` left out to fit; `view` it if it matters.)")
+            continue
+        used += cost
+        parts.append(f"## From `{convention.source}`\n{convention.text}")
+    return "# The project's conventions\nFollow these where they apply.\n\n" + "\n\n".join(parts)

@@ -1,0 +1,93 @@
+"""Conventions files as Claude Code, Cursor and Copilot define them: which apply to a file, in
+which order, with imports and within a budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from subagent_lsp.context.conventions import conventions, render
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _sources(root: Path, file: str) -> list[str]:
+    return [c.source for c in conventions(root / file, root, (root,))]
+
+
+def test_every_kind_applies_where_its_tool_says(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "CLAUDE.md": "Root rules. See @docs/style.md\n```\n@not/imported.md\n```\n",
+            "docs/style.md": "Use named exports. @more.md",  # relative to the importing file
+            "docs/more.md": "Prefer early returns.",
+            "CLAUDE.local.md": "My local notes.",
+            "apps/api/CLAUDE.md": "API rules.",
+            "apps/web/CLAUDE.md": "Web rules.",
+            "AGENTS.md": "Root agents file.",
+            "apps/api/AGENTS.md": "API agents file.",
+            ".claude/rules/db.md": '---\npaths:\n  - "**/db/**"\n---\nDB rule.',
+            ".claude/rules/api.md": '---\npaths: ["apps/api/**/*.ts"]\n---\nAPI rule.',
+            ".claude/rules/always.md": "Always rule.",
+            ".cursor/rules/ts.mdc": "---\nglobs: apps/**/*.ts, lib/*.ts\n---\nCursor TS rule.",
+            ".cursor/rules/always.mdc": "---\nalwaysApply: true\n---\nCursor always.",
+            ".cursor/rules/described.mdc": "---\ndescription: When writing migrations\n---\nMigr.",
+            ".github/copilot-instructions.md": "Copilot everywhere.",
+            ".github/instructions/api.instructions.md": '---\napplyTo: "apps/api/**"\n---\nCopilot API.',
+            ".github/instructions/web.instructions.md": '---\napplyTo: "apps/web/**"\n---\nCopilot web.',
+        },
+    )
+    found = conventions(tmp_path / "apps/api/src/routes/x.ts", tmp_path, (tmp_path,))
+    sources = [c.source for c in found]
+    assert sources == [
+        "apps/api/AGENTS.md",  # the nearest AGENTS.md only
+        ".cursor/rules",
+        ".cursor/rules/ts.mdc",
+        ".cursor/rules/always.mdc",
+        ".github/instructions/api.instructions.md",
+        ".github/copilot-instructions.md",
+        ".claude/rules/api.md",
+        ".claude/rules/always.md",
+        "apps/api/CLAUDE.md",
+        "CLAUDE.local.md",
+        "CLAUDE.md",
+    ]
+    text = {c.source: c.text for c in found}
+    assert "Use named exports. Prefer early returns." in text["CLAUDE.md"]
+    assert "@not/imported.md" in text["CLAUDE.md"]  # inside code: not an import
+    assert text[".cursor/rules"].endswith(".cursor/rules/described.mdc: When writing migrations")
+
+
+def test_imports_stop_after_four_hops_and_never_loop(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "CLAUDE.md": "0 @a.md",
+            "a.md": "1 @b.md",
+            "b.md": "2 @c.md",
+            "c.md": "3 @d.md",
+            "d.md": "4 @e.md",
+            "e.md": "5",
+            "loop.md": "@CLAUDE.md",
+        },
+    )
+    (text,) = [c.text for c in conventions(tmp_path / "x.ts", tmp_path, (tmp_path,))]
+    assert text == "0 1 2 3 4 @e.md"
+
+
+def test_a_budget_leaves_the_least_specific_out(tmp_path: Path) -> None:
+    _write(tmp_path, {"CLAUDE.md": "x" * 4000, "AGENTS.md": "Short."})
+    rendered = render(conventions(tmp_path / "a.ts", tmp_path, (tmp_path,)), budget_tokens=100)
+    assert rendered is not None
+    assert "## From `AGENTS.md`\nShort." in rendered
+    assert "(`CLAUDE.md` left out to fit; `view` it if it matters.)" in rendered
+
+
+def test_nothing_written_down_adds_nothing(tmp_path: Path) -> None:
+    assert render(conventions(tmp_path / "a.ts", tmp_path, (tmp_path,)), 1000) is None
+    assert _sources(tmp_path, "a.ts") == []
