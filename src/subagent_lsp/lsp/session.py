@@ -19,6 +19,7 @@ from ..agents import AgentSet
 from ..context.index import ProjectIndex
 from ..exclusions import Exclusions
 from ..model.client import ClientPool
+from ..overlay import DocumentSnapshot
 from ..pipeline import WorkspaceView
 from ..positions import encoding_name
 from ..settings import Settings
@@ -86,6 +87,7 @@ class Session:
         """Grows with every change to a document or a file: what was derived before may be stale."""
         self.clients = ClientPool()
         self._index: ProjectIndex | None = None
+        self._documents: tuple[int, dict[Path, DocumentSnapshot]] | None = None
         self._exclusions: Exclusions | None = None
 
     @property
@@ -137,5 +139,8 @@ class Session:
             or exclusions.patterns != self.settings.exclude
         ):
             exclusions = self._exclusions = Exclusions(roots, self.settings.exclude)
-        documents = open_documents(self.server.workspace)
-        return WorkspaceView(self._index.roots, documents, exclusions, self._index)
+        # Taken anew only when a document opened, changed or closed: with two thousand files
+        # open, taking it for every request cost more than the request itself.
+        if self._documents is None or self._documents[0] != self.generation:
+            self._documents = (self.generation, open_documents(self.server.workspace))
+        return WorkspaceView(self._index.roots, self._documents[1], exclusions, self._index)
