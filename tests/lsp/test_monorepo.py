@@ -202,6 +202,12 @@ def test_context_follows_workspace_packages_and_pnpm_catalogs(tmp_path: Path) ->
     assert "- drizzle-orm ^0.36.4 (pnpm catalog)" in context["text"]
     assert "workspace package @acme/db (packages/db)" in context["text"]
     assert "Drizzle dialect postgresql (drizzle.config.ts)" in context["text"]
+    # The database project: what migrations already index on the tables in play, and no other.
+    text = context["text"]
+    assert "- drizzle-kit config: packages/db/drizzle.config.ts" in text
+    assert 'CREATE INDEX IF NOT EXISTS "items_owner_created" ON "items"' in text
+    assert "audit_log" not in text
+    assert "- script `db:migrate`: drizzle-kit migrate" in text and "`build`" not in text
 
 
 async def test_a_table_from_a_workspace_package_has_its_hover(

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from ..backend.drizzle import declares_schema, dialect, relations_of
+from ..backend.drizzle import declares_schema, dialect, relations_of, table_of
+from ..backend.migrations import database_project
 from ..backend.targets import target_at
 from ..exclusions import Exclusions
 from ..overlay import DocumentSnapshot
@@ -55,6 +56,8 @@ class _Gatherer:
         self.roots = roots
         self.items: list[ContextItem] = []
         self.seen: set[tuple[Path, int]] = set()
+        self.tables: set[str] = set()
+        """SQL names of the tables in play, for the database project's facts."""
 
     def display(self, path: Path) -> str:
         return display_path(path, self.roots)
@@ -67,6 +70,10 @@ class _Gatherer:
             return False
         self.seen.add(key)
         decl = found.declaration
+        if declares_schema(decl):
+            table = table_of(decl, found.source)
+            if table is not None:
+                self.tables.add(table.sql_name)
         signature = decl.signature(found.source)
         self.items.append(
             ContextItem(
@@ -198,6 +205,35 @@ def _workspace_dependencies(
     return lines
 
 
+def _database_item(
+    path: Path, roots: tuple[Path, ...], resolver: ModuleResolver, tables: set[str]
+) -> ContextItem | None:
+    """The drizzle-kit project of the tables in play: its config, the indexes and keys its
+    migrations already create on them, the package's `db:` scripts."""
+    if not tables:
+        return None
+    package = read_project_facts(path, roots).package_json
+    folders = [package.parent] if package is not None else []
+    top = resolver.packages.monorepo_of(path)
+    if top is not None:
+        folders += [p.folder for p in resolver.packages.packages(top).values()] + [top]
+    project = database_project(folders, tables)
+    if project is None:
+        return None
+    lines = [f"- drizzle-kit config: {display_path(project.config, roots)}"]
+    if project.migrations is not None:
+        lines.append(f"- migrations: {display_path(project.migrations, roots)}")
+    lines += [f"- {display_path(sql, roots)}: {statement}" for sql, statement in project.statements]
+    manifest = read_json(project.config.parent / "package.json") or {}
+    scripts = manifest.get("scripts")
+    for name, command in scripts.items() if isinstance(scripts, dict) else []:
+        if isinstance(command, str) and (name.startswith("db:") or "drizzle-kit" in command):
+            lines.append(f"- script `{name}`: {command}")
+    text = "\n".join(lines)
+    reason = "the database project of " + ", ".join(f"`{t}`" for t in sorted(tables))
+    return ContextItem(4, "project", display_path(project.config, roots), None, reason, text, None)
+
+
 def gather_context(
     path: Path,
     src: SourceFile,
@@ -254,5 +290,8 @@ def gather_context(
     project = _project_item(path, roots, index.resolver)
     if project is not None:
         items.append(project)
+    database = _database_item(path, roots, index.resolver, gatherer.tables)
+    if database is not None:
+        items.append(database)
     items.sort(key=lambda item: item.priority)
     return target, fit(items, budget)
