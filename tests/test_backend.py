@@ -184,11 +184,11 @@ def test_a_table_reads_columns_constraints_and_indexes() -> None:
     assert [(i.name, i.columns, i.unique) for i in table.indexes] == [
         ("users_org_created", ["orgId", "createdAt"], False)
     ]
-    assert table.indexed_columns() == {
-        "id": "primary key",
-        "email": "unique",
-        "orgId": "index users_org_created",
-    }
+    assert [(i.label, i.columns) for i in table.all_indexes()] == [
+        ("primary key", ["id"]),
+        ("unique", ["email"]),
+        ("index users_org_created", ["orgId", "createdAt"]),
+    ]
     assert relation_lines(declarations(src), "users", src) == [
         "posts: many(posts)",
         "org: one(orgs)",
@@ -324,7 +324,7 @@ def _find(src: SourceFile, path: Path):  # type: ignore[no-untyped-def]
                 "**Drizzle query** · select",
                 "- tables: `users`",
                 "- filters: `users.orgId` ✓ index users_org_created",
-                "- order by: `users.email` ✓ unique, `users.createdAt` ✗ no index",
+                "- order by: `users.email` ✓ unique, `users.createdAt` ✗ no index in this order",
             ],
         ),
         ("users = pgTable", "table", None),

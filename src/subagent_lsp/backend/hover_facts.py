@@ -16,8 +16,9 @@ from tree_sitter import Node
 from ..syntax.declarations import Symbol, declarations
 from ..syntax.source import SourceFile
 from ..syntax.tree import ancestors
-from .drizzle import Table, relation_lines, table_of
-from .queries import Query, read_query
+from .coverage import QueryCoverage, analyse
+from .drizzle import Relation, Table, relation_lines, relations_for, table_of
+from .queries import Query, loop_around, read_query
 from .routes import RouteCall, route_call, route_shape
 from .zod import read_schema
 
@@ -27,6 +28,11 @@ Display = Callable[[Path], str]
 
 _HANDLERS = frozenset({"arrow_function", "function_expression"})
 _SCOPES = frozenset({"statement_block", "program", "class_body"})
+_FK_NOTE = {
+    "postgresql": "PostgreSQL does not index them by itself",
+    "sqlite": "SQLite does not index them by itself",
+    "mysql": "",
+}
 _CHAIN_LINKS = frozenset({"member_expression", "await_expression", "arguments"})
 
 
@@ -40,6 +46,11 @@ class HoverFacts:
     code_start: int
     code_end: int
     """The code an explanation would be about."""
+
+
+def _code(text: str) -> str:
+    """Inline code that may itself hold backticks (`sql` fragments)."""
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
 
 
 def _line(src: SourceFile, offset: int) -> int:
@@ -84,35 +95,34 @@ def table_markdown(table: Table, symbol: Symbol, relations: list[str], where: st
         lines.append(f"| {column.name} | {column.type} | {', '.join(constraints)} |")
     lines.append("")
     if table.indexes:
-        described = [
-            f"{i.name}{' (unique)' if i.unique else ''} on {', '.join(i.columns)}"
-            for i in table.indexes
-        ]
+        described = [f"{i.shown} on {', '.join(i.columns)}" for i in table.indexes]
         lines.append("- indexes: " + "; ".join(described))
     else:
         lines.append("- indexes: none besides keys")
+    unindexed = table.unindexed_foreign_keys()
+    if unindexed:
+        shown = ", ".join(f"`{', '.join(fk.columns)}` → {fk.target}" for fk in unindexed)
+        lines.append(f"- foreign keys without an index: {shown} ({_FK_NOTE[table.dialect]})")
     lines.append("- relations: " + (", ".join(relations) if relations else "none defined"))
     return "\n".join(lines)
 
 
-def query_markdown(query: Query, tables: dict[str, Table | None]) -> str:
+def query_markdown(query: Query, coverage: QueryCoverage, loop: str | None) -> str:
     lines = [f"**Drizzle query** · {query.operation}"]
     lines.append("- tables: " + (", ".join(f"`{t}`" for t in query.tables) or "unknown"))
-
-    def covered(table: str, column: str) -> str:
-        model = tables.get(table)
-        if model is None:
-            return f"`{table}.{column}`"
-        how = model.indexed_columns().get(column)
-        return f"`{table}.{column}` " + (f"✓ {how}" if how else "✗ no index")
-
-    relevant = [(t, c) for t, c in query.filters if t in tables]
-    lines.append(
-        "- filters: " + (", ".join(dict.fromkeys(covered(t, c) for t, c in relevant)) or "none")
-    )
-    ordered = [(t, c) for t, c in query.order if t in tables]
-    if ordered:
-        lines.append("- order by: " + ", ".join(dict.fromkeys(covered(t, c) for t, c in ordered)))
+    if coverage.joins:
+        lines.append("- joins: " + "; ".join(join.markdown for join in coverage.joins))
+    filters = dict.fromkeys(use.markdown for use in coverage.filters)
+    lines.append("- filters: " + (", ".join(filters) or "none"))
+    if coverage.order:
+        lines.append("- order by: " + ", ".join(dict.fromkeys(u.markdown for u in coverage.order)))
+    for path, uses in coverage.loads:
+        shown = ", ".join(dict.fromkeys(u.markdown for u in uses)) or "relation not found"
+        lines.append(f"- with `{path}`: {shown}")
+    if query.raw:
+        lines.append("- not analysed: " + ", ".join(_code(raw) for raw in query.raw))
+    if loop is not None:
+        lines.append(f"- N+1: runs once per iteration of a {loop}")
     return "\n".join(lines)
 
 
@@ -135,6 +145,31 @@ def describe_symbol(symbol: Symbol, display: Display) -> tuple[FactKind, str] | 
 def _table(find: Finder, name: str) -> Table | None:
     symbol = find(name)
     return table_of(symbol.declaration, symbol.source) if symbol is not None else None
+
+
+def _relations(find: Finder, name: str) -> list[Relation]:
+    symbol = find(name)
+    if symbol is None:
+        return []
+    return relations_for(declarations(symbol.source), symbol.declaration.name, symbol.source)
+
+
+def analyse_query(query: Query, find: Finder) -> QueryCoverage:
+    """The index coverage of ``query``, its tables and relations looked up through ``find``."""
+    tables: dict[str, Table | None] = {}
+    relations: dict[str, list[Relation]] = {}
+
+    def model(name: str) -> Table | None:
+        if name not in tables:
+            tables[name] = _table(find, name)
+        return tables[name]
+
+    def related(name: str) -> list[Relation]:
+        if name not in relations:
+            relations[name] = _relations(find, name)
+        return relations[name]
+
+    return analyse(query, model, related)
 
 
 def _route_facts(src: SourceFile, chain: list[Node]) -> HoverFacts | None:
@@ -167,11 +202,9 @@ def _query_facts(src: SourceFile, chain: list[Node], find: Finder) -> HoverFacts
     query = read_query(inner, src) if inner is not None else None
     if inner is None or query is None or not query.tables:
         return None
-    named = dict.fromkeys(query.tables + [t for t, _ in query.filters + query.order])
-    models = {table: _table(find, table) for table in named}
-    models = {k: v for k, v in models.items() if v is not None or k in query.tables}
+    markdown = query_markdown(query, analyse_query(query, find), loop_around(inner, src))
     start, end = src.node_span(inner)
-    return HoverFacts("query", query_markdown(query, models), start, end, start, end)
+    return HoverFacts("query", markdown, start, end, start, end)
 
 
 def static_facts(src: SourceFile, offset: int, find: Finder, display: Display) -> HoverFacts | None:

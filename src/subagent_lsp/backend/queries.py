@@ -1,8 +1,13 @@
-"""Drizzle queries: which tables a query chain reads or writes, what it filters and sorts by."""
+"""Drizzle queries: which tables a query chain reads or writes, and how it filters, joins and sorts.
+
+Conditions are kept with their comparison kind, so the prefix rule of composite indexes can be
+applied to them (`coverage.py`); `sql` fragments are kept apart, as not analysed.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from tree_sitter import Node
 
@@ -15,12 +20,86 @@ OPERATIONS = frozenset({"select", "selectDistinct", "insert", "update", "delete"
 DB_METHODS = OPERATIONS | {"transaction"}
 RELATIONAL_METHODS = frozenset({"findMany", "findFirst"})
 """Methods of `db.query.<table>`."""
-BUILDER_METHODS = frozenset({"from", "where", "innerJoin", "leftJoin", "orderBy"})
+JOINS = {"innerJoin": "inner", "leftJoin": "left", "rightJoin": "right", "fullJoin": "full"}
+BUILDER_METHODS = frozenset({"from", "where", "orderBy", *JOINS})
 """Steps that only a query builder has, so `db.x.from(...)` reads as a query too."""
 _FILTER_METHODS = frozenset({"where", "having"})
-_TABLE_METHODS = frozenset(
-    {"from", "innerJoin", "leftJoin", "rightJoin", "fullJoin", "insert", "update", "delete"}
+_TABLE_METHODS = frozenset({"from", "insert", "update", "delete", *JOINS})
+
+ConditionKind = Literal["eq", "range", "other"]
+EQUALITY = frozenset({"eq", "inArray", "isNull"})
+"""Comparisons an index serves like an equality: the next column of the index still counts."""
+RANGE = frozenset({"gt", "gte", "lt", "lte", "between", "like"})
+"""Comparisons an ordered index serves as a range: columns after it in the index do not help."""
+_OTHER = frozenset(
+    {"ne", "notInArray", "isNotNull", "notBetween", "notLike", "ilike", "notIlike"}
+    | {"arrayContains", "arrayContained", "arrayOverlaps"}
 )
+_LOGICAL = {"and": False, "or": True, "not": True}
+"""Combinators, and whether a condition under them narrows the query on its own."""
+_OBJECT_OPERATORS = {"in": "inArray", "notIn": "notInArray"}
+_SORTS = frozenset({"asc", "desc"})
+LOOPS = {
+    "for_statement": "`for` loop",
+    "for_in_statement": "`for…of` loop",
+    "while_statement": "`while` loop",
+    "do_statement": "`do…while` loop",
+}
+_CALLBACK_LOOPS = frozenset({"map", "forEach", "flatMap", "filter", "reduce", "some", "every"})
+_BOUNDARIES = frozenset(
+    {"function_declaration", "function_expression", "arrow_function", "method_definition"}
+)
+
+Column = tuple[str, str]
+"""(table variable, column)."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    table: str
+    column: str
+    kind: ConditionKind
+    operator: str
+    alone: bool = False
+    """Under `or(...)` or `not(...)`: it does not narrow what the other conditions select."""
+
+
+@dataclass
+class Join:
+    kind: str
+    """inner, left, right, full; "where" for `eq(a.x, b.y)` in a filter."""
+    table: str
+    pairs: list[tuple[Column, Column]] = field(default_factory=list)
+
+
+@dataclass
+class Load:
+    """A relation a relational query loads with it (`with: { comments: { where, orderBy } }`).
+
+    Conditions and sort columns on the relation's own table have the table "" until the
+    relation is resolved."""
+
+    path: str
+    parent: str
+    relation: str
+    conditions: list[Condition] = field(default_factory=list)
+    order: list[Column] = field(default_factory=list)
+
+
+@dataclass
+class Query:
+    operation: str
+    tables: list[str] = field(default_factory=list)
+    conditions: list[Condition] = field(default_factory=list)
+    order: list[Column] = field(default_factory=list)
+    joins: list[Join] = field(default_factory=list)
+    raw: list[str] = field(default_factory=list)
+    """`sql` fragments and helpers whose columns are not analysed."""
+    loads: list[Load] = field(default_factory=list)
+
+    @property
+    def filters(self) -> list[Column]:
+        return list(dict.fromkeys((c.table, c.column) for c in self.conditions))
 
 
 def is_query_call(receiver: str, method: str) -> bool:
@@ -29,31 +108,139 @@ def is_query_call(receiver: str, method: str) -> bool:
     return known and is_db_receiver(receiver)
 
 
+def _is_raw(node: Node, src: SourceFile) -> bool:
+    return node.type in ("call_expression", "binary_expression") and src.node_text(node).startswith(
+        ("sql`", "sql<", "sql.", "sql(")
+    )
+
+
+def _short(node: Node, src: SourceFile) -> str:
+    text = " ".join(src.node_text(node).split())
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 @dataclass
-class Query:
-    operation: str
-    tables: list[str] = field(default_factory=list)
-    filters: list[tuple[str, str]] = field(default_factory=list)
-    """(table variable, column) pairs the query filters on."""
-    order: list[tuple[str, str]] = field(default_factory=list)
+class _Reader:
+    """Reads conditions and sort keys; ``tables`` maps the names a column may hang off (tables,
+    callback parameters) to the table they mean."""
 
+    src: SourceFile
+    tables: dict[str, str]
+    own: str
+    """The table the keys of an object filter (`where: { id: 1 }`) are columns of."""
+    conditions: list[Condition] = field(default_factory=list)
+    pairs: list[tuple[Column, Column]] = field(default_factory=list)
+    raw: list[str] = field(default_factory=list)
 
-def _member_columns(node: Node | None, src: SourceFile) -> list[tuple[str, str]]:
-    """`users.id`-style references inside a node, as (table variable, column)."""
-    if node is None:
-        return []
-    found: list[tuple[str, str]] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type == "member_expression":
-            obj = current.child_by_field_name("object")
-            prop = current.child_by_field_name("property")
-            if obj is not None and prop is not None and obj.type == "identifier":
-                found.append((src.node_text(obj), src.node_text(prop)))
-                continue
-        stack.extend(reversed(current.named_children))
-    return found
+    def column(self, node: Node | None) -> Column | None:
+        if node is None or node.type != "member_expression":
+            return None
+        obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
+        if obj is None or prop is None:
+            return None
+        owner = self.src.node_text(obj).rsplit(".", 1)[-1]
+        table = self.tables.get(owner)
+        return (table, self.src.node_text(prop)) if table is not None else None
+
+    def _callback(self, node: Node) -> Node | None:
+        """A callback's body, with its first parameter standing for the own table."""
+        params = node.child_by_field_name("parameters")
+        first = params.named_children[0] if params is not None and params.named_children else None
+        if first is not None:
+            name = first.child_by_field_name("pattern") or first
+            self.tables[self.src.node_text(name)] = self.own
+        elif node.child_by_field_name("parameter") is not None:
+            self.tables[self.src.node_text(node.child_by_field_name("parameter") or node)] = (
+                self.own
+            )
+        return node.child_by_field_name("body")
+
+    def condition(self, node: Node | None, alone: bool = False) -> None:
+        src = self.src
+        if node is None:
+            return
+        if node.type in ("parenthesized_expression", "statement_block", "return_statement"):
+            for child in node.named_children:
+                self.condition(child, alone)
+            return
+        if node.type == "arrow_function":
+            self.condition(self._callback(node), alone)
+            return
+        if node.type == "object":
+            self._object_filter(node, alone)
+            return
+        if _is_raw(node, src):
+            self.raw.append(_short(node, src))
+            return
+        if node.type != "call_expression":
+            return
+        callee = node.child_by_field_name("function")
+        name = src.node_text(callee).rsplit(".", 1)[-1] if callee is not None else ""
+        args = arguments(node)
+        if name in _LOGICAL:
+            for arg in args:
+                target = arg.named_children[0] if arg.type == "spread_element" else arg
+                self.condition(target, alone or _LOGICAL[name])
+            return
+        left = self.column(args[0]) if args else None
+        if left is None or name not in EQUALITY | RANGE | _OTHER:
+            self.raw.append(_short(node, src))
+            return
+        right = self.column(args[1]) if len(args) > 1 else None
+        kind: ConditionKind = "eq" if name in EQUALITY else "range" if name in RANGE else "other"
+        if (
+            name == "like"
+            and len(args) > 1
+            and src.node_text(args[1]).strip("\"'`").startswith("%")
+        ):
+            kind = "other"  # a leading wildcard: no B-tree serves it
+        if right is not None and name == "eq":
+            self.pairs.append((left, right))
+            return
+        self.conditions.append(Condition(*left, kind, name, alone))
+
+    def _object_filter(self, node: Node, alone: bool) -> None:
+        """Relational queries' object filters: `{ id: 1, createdAt: { gt: d }, OR: [...] }`."""
+        for key, value in object_entries(node, self.src).items():
+            if key in ("OR", "NOT", "AND"):
+                items = value.named_children if value.type == "array" else [value]
+                for item in items:
+                    self.condition(item, alone or key != "AND")
+            elif key == "RAW":
+                self.raw.append(_short(value, self.src))
+            elif value.type == "object":
+                for op in object_entries(value, self.src):
+                    name = _OBJECT_OPERATORS.get(op, op)
+                    kind: ConditionKind = (
+                        "eq" if name in EQUALITY else "range" if name in RANGE else "other"
+                    )
+                    self.conditions.append(Condition(self.own, key, kind, name, alone))
+            else:
+                self.conditions.append(Condition(self.own, key, "eq", "eq", alone))
+
+    def order(self, node: Node | None) -> list[Column]:
+        if node is None:
+            return []
+        if node.type == "arrow_function":
+            return self.order(self._callback(node))
+        if node.type == "object":  # `{ createdAt: "desc" }`
+            return [(self.own, key) for key in object_entries(node, self.src)]
+        if _is_raw(node, self.src):
+            self.raw.append(_short(node, self.src))
+            return []
+        if node.type == "call_expression":
+            callee = node.child_by_field_name("function")
+            if callee is not None and self.src.node_text(callee).rsplit(".", 1)[-1] in _SORTS:
+                return self.order(arguments(node)[0] if arguments(node) else None)
+            return []
+        found = self.column(node)
+        if found is not None:
+            return [found]
+        out: list[Column] = []
+        if node.type in ("array", "arguments", "parenthesized_expression"):
+            for child in node.named_children:
+                out += self.order(child)
+        return out
 
 
 def read_query(top: Node, src: SourceFile) -> Query | None:
@@ -62,35 +249,77 @@ def read_query(top: Node, src: SourceFile) -> Query | None:
     if not links or not is_db_receiver(links[0][0]):
         return None
     root = links[0][0]
-    query = Query("query")
     if root.count(".") >= 2 and ".query." in f"{root}.":
-        # db.query.posts.findMany({ where, orderBy, with })
-        query.tables.append(root.split(".")[2])
-        query.operation = links[1][0] if len(links) > 1 else "query"
-        for _, args in links[1:]:
-            for arg in arguments(args):
-                options = object_entries(arg, src)
-                query.filters += _member_columns(options.get("where"), src)
-                query.order += _member_columns(options.get("orderBy"), src)
-        return query
+        return _relational(root.split(".")[2], links, src)
+    query = Query("query")
     for name, args in links[1:]:
-        args_list = arguments(args)
+        first = arguments(args)[0] if arguments(args) else None
         if name in OPERATIONS:
             query.operation = name
-        if name in _TABLE_METHODS and args_list and args_list[0].type == "identifier":
-            table = src.node_text(args_list[0])
+        if name in _TABLE_METHODS and first is not None and first.type in _NAMES:
+            table = src.node_text(first).rsplit(".", 1)[-1]
             if table not in query.tables:
                 query.tables.append(table)
-        if name in _FILTER_METHODS:
-            query.filters += _member_columns(args, src)
-            query.filters += _built_conditions(args, top, src)
-        if name == "orderBy":
-            query.order += _member_columns(args, src)
+    reader = _Reader(src, {t: t for t in query.tables}, query.tables[0] if query.tables else "")
+    for name, args in links[1:]:
+        if name in JOINS:
+            joined = arguments(args)
+            on = _Reader(src, reader.tables, reader.own)
+            on.condition(joined[1] if len(joined) > 1 else None)
+            table = src.node_text(joined[0]).rsplit(".", 1)[-1] if joined else "?"
+            query.joins.append(Join(JOINS[name], table, on.pairs))
+            query.conditions += on.conditions
+            query.raw += on.raw
+        elif name in _FILTER_METHODS:
+            for arg in arguments(args):
+                reader.condition(arg)
+            for built in _built_conditions(args, top, src):
+                reader.condition(built)
+        elif name == "orderBy":
+            query.order += reader.order(args)
+    query.conditions += reader.conditions
+    query.raw += reader.raw
+    if reader.pairs:
+        query.joins.append(Join("where", "", reader.pairs))
     return query
 
 
-def _built_conditions(args: Node | None, query: Node, src: SourceFile) -> list[tuple[str, str]]:
-    """Columns of conditions collected in a variable first (`filters.push(eq(...))`)."""
+_NAMES = frozenset({"identifier", "member_expression"})
+
+
+def _relational(table: str, links: list[tuple[str, Node | None]], src: SourceFile) -> Query:
+    """`db.query.posts.findMany({ where, orderBy, with })`."""
+    query = Query(links[1][0] if len(links) > 1 else "query", [table])
+    for _, args in links[1:]:
+        for arg in arguments(args):
+            options = object_entries(arg, src)
+            reader = _Reader(src, {table: table}, table)
+            reader.condition(options.get("where"))
+            query.order += reader.order(options.get("orderBy"))
+            query.conditions += reader.conditions
+            query.raw += reader.raw
+            if reader.pairs:
+                query.joins.append(Join("where", "", reader.pairs))
+            _loads(options.get("with"), table, "", query, src)
+    return query
+
+
+def _loads(node: Node | None, parent: str, prefix: str, query: Query, src: SourceFile) -> None:
+    for name, value in object_entries(node, src).items():
+        load = Load(prefix + name, parent, name)
+        query.loads.append(load)
+        options = object_entries(value, src)
+        if options:
+            reader = _Reader(src, {name: ""}, "")
+            reader.condition(options.get("where"))
+            load.order = reader.order(options.get("orderBy"))
+            load.conditions = reader.conditions
+            query.raw += reader.raw
+            _loads(options.get("with"), prefix + name, prefix + name + ".", query, src)
+
+
+def _built_conditions(args: Node | None, query: Node, src: SourceFile) -> list[Node]:
+    """Conditions collected in a variable first (`filters.push(eq(...))`)."""
     if args is None:
         return []
     names = set()
@@ -103,13 +332,32 @@ def _built_conditions(args: Node | None, query: Node, src: SourceFile) -> list[t
     body = next((a for a in ancestors(query) if a.type == "statement_block"), None)
     if body is None or not names:
         return []
-    found: list[tuple[str, str]] = []
+    found: list[Node] = []
     stack = [body]
     while stack:
         current = stack.pop()
         parts = member_parts(current, src) if current.type == "call_expression" else None
         if parts is not None and parts[0] in names and parts[1] in ("push", "unshift"):
-            found += _member_columns(current.child_by_field_name("arguments"), src)
+            found += arguments(current)
             continue
         stack.extend(current.named_children)
     return found
+
+
+def loop_around(node: Node, src: SourceFile) -> str | None:
+    """The loop a query runs once per iteration of (N+1), or None: a `for`, `for…of` or `while`
+    body, or an async callback of `.map(...)`/`.forEach(...)`, within the query's function."""
+    child = node
+    for parent in ancestors(node):
+        if parent.type in LOOPS and parent.child_by_field_name("body") == child:
+            return LOOPS[parent.type]
+        if parent.type in _BOUNDARIES:
+            holder = parent.parent
+            call = holder.parent if holder is not None and holder.type == "arguments" else None
+            parts = member_parts(call, src) if call is not None else None
+            is_async = src.node_text(parent).startswith("async")
+            if parts is not None and parts[1] in _CALLBACK_LOOPS and is_async:
+                return f"`.{parts[1]}(async …)` callback"
+            return None
+        child = parent
+    return None
