@@ -11,9 +11,10 @@ from subagent_lsp.backend.code_facts import code_facts
 from subagent_lsp.backend.drizzle import read_table, relation_lines, table_of
 from subagent_lsp.backend.hover_facts import static_facts
 from subagent_lsp.backend.queries import read_query
-from subagent_lsp.backend.routes import route_call, route_shape
+from subagent_lsp.backend.routes import route_call
 from subagent_lsp.backend.targets import target_at
 from subagent_lsp.backend.trpc import procedure_unit
+from subagent_lsp.backend.validation import route_facts
 from subagent_lsp.backend.zod import read_schema
 from subagent_lsp.syntax import SourceFile, Symbol, declarations
 
@@ -62,25 +63,26 @@ def test_route_registrations(code: str, expected: tuple[str, str, str] | None) -
 @pytest.mark.parametrize(
     ("code", "parts", "missing", "hooks", "handler"),
     [
-        ('app.get("/u", async () => {})', (), ("querystring", "response"), (), "arrow_function"),
+        ('app.get("/u", async () => {})', (), (), (), "arrow_function"),
         (
             'app.post("/u/:id", { schema: { body: B, params: P } }, h)',
             ("body", "params"),
-            ("response",),
+            (),
             (),
             "identifier",
         ),
         (
             'app.get("/u", { onRequest: [auth], preHandler: x, schema: { response } }, h)',
             ("response",),
-            ("querystring",),
+            (),
             ("onRequest", "preHandler"),
             "identifier",
         ),
         (
-            'app.route({ method: "PATCH", url: "/u", schema: { body }, handler: async () => {} })',
+            'app.route({ method: "PATCH", url: "/u", schema: { body }, '
+            "handler: async (req) => req.query.x })",
             ("body",),
-            ("response",),
+            ("querystring",),
             (),
             "arrow_function",
         ),
@@ -96,9 +98,9 @@ def test_route_shapes(
     src, call = _first_call(code)
     route = route_call(src, call)
     assert route is not None
-    shape = route_shape(src, route)
-    assert (shape.schema_parts, shape.missing, shape.hooks) == (parts, missing, hooks)
-    assert shape.handler is not None and shape.handler.type == handler
+    facts = route_facts(src, route, lambda name: None)
+    assert (facts.schema_parts, facts.missing, facts.hooks) == (parts, missing, hooks)
+    assert facts.handler is not None and facts.handler.node.type == handler
 
 
 ROUTE = """\

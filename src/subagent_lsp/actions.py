@@ -26,7 +26,10 @@ class Intent:
 
 
 def _validation(f: CodeFacts) -> bool:
-    return (f.in_route and not f.route_has_schema) or (f.is_function_like and not f.uses_zod)
+    # In a route, the route's own facts decide: validation may live in a hook or the handler.
+    if f.in_route:
+        return bool(f.route_unvalidated)
+    return f.is_function_like and not f.uses_zod
 
 
 def _errors(f: CodeFacts) -> bool:

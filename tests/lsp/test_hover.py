@@ -46,12 +46,14 @@ async def test_a_route_hover_shows_its_validation_hooks_and_handler(editor: Edit
     text = await _hover(editor, uri, 'app.post("/users"', 4)
     assert text == (
         "**POST /users** · Fastify route\n"
-        "- validation: no schema; missing: body, response\n"
+        "- validation: no schema; missing: body\n"
+        "- response schema: none\n"
         "- hooks: none\n"
         "- handler: inline async function, lines 28–35"
     )
     text = await _hover(editor, uri, '"/users/:id", { schema', 2)
-    assert text is not None and "- validation: params ✓; missing: querystring, response" in text
+    assert text is not None
+    assert "- validation: params ✓ (route schema, handler parses `userParams`)\n" in text
 
 
 async def test_a_table_hover_shows_columns_indexes_and_relations(editor: Editor) -> None:

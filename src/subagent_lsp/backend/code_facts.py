@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from ..syntax.source import IDENTIFIERS, SourceFile
 from ..syntax.targets import Target
 from ..syntax.tree import FUNCTIONS, ancestors, arguments, member_parts
+from .lookup import Finder, local_finder
 from .queries import is_query_call
-from .routes import route_around, route_shape, route_within
+from .routes import route_around, route_within
+from .validation import route_facts
 from .zod import is_zod_call
 
 _STATUS_METHODS = frozenset({"code", "status"})
@@ -27,6 +29,8 @@ class CodeFacts:
     route_method: str | None
     route_path: str | None
     route_has_schema: bool
+    route_unvalidated: tuple[str, ...]
+    """Request parts the route's handler reads that nothing validates (see `validation.py`)."""
     uses_zod: bool
     has_db_query: bool
     has_try_catch: bool
@@ -36,13 +40,16 @@ class CodeFacts:
     identifiers: frozenset[str]
 
 
-def code_facts(src: SourceFile, target: Target) -> CodeFacts:
+def code_facts(src: SourceFile, target: Target, find: Finder | None = None) -> CodeFacts:
+    """What the selection touches; names are looked up through ``find`` (by default, in the
+    file itself only, so listing actions reads no other file)."""
     node = src.node_at(target.start, target.end)
     # The smallest node may be a piece of the selection; widen to everything the selection covers.
     b_start, b_end = src.to_byte(target.start), src.to_byte(target.end)
     while node.parent is not None and (node.start_byte > b_start or node.end_byte < b_end):
         node = node.parent
     route = route_around(src, node) or route_within(src, node)
+    validation = route_facts(src, route, find or local_finder(src)) if route is not None else None
     # Only what the selection touches counts, except the node itself, which always contains it.
     captured = {
         name: [n for n in nodes if n == node or (n.end_byte > b_start and n.start_byte < b_end)]
@@ -70,7 +77,8 @@ def code_facts(src: SourceFile, target: Target) -> CodeFacts:
         in_route=route is not None,
         route_method=route.method if route is not None else None,
         route_path=route.url if route is not None else None,
-        route_has_schema=route_shape(src, route).has_schema if route is not None else False,
+        route_has_schema=validation is not None and "schema" in validation.options,
+        route_unvalidated=validation.missing if validation is not None else (),
         uses_zod=uses_zod,
         has_db_query=has_db,
         has_try_catch=has_try,

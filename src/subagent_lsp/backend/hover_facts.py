@@ -18,12 +18,13 @@ from ..syntax.source import SourceFile
 from ..syntax.tree import ancestors
 from .coverage import QueryCoverage, analyse
 from .drizzle import Relation, Table, relation_lines, relations_for, table_of
+from .lookup import Finder, Found
 from .queries import Query, loop_around, read_query
-from .routes import RouteCall, route_call, route_shape
+from .routes import route_call
+from .validation import RouteFacts, route_facts
 from .zod import read_schema
 
 FactKind = Literal["route", "table", "query", "schema"]
-Finder = Callable[[str], Symbol | None]
 Display = Callable[[Path], str]
 
 _HANDLERS = frozenset({"arrow_function", "function_expression"})
@@ -57,27 +58,40 @@ def _line(src: SourceFile, offset: int) -> int:
     return src.line_of(offset) + 1
 
 
-def route_markdown(src: SourceFile, route: RouteCall) -> str:
-    shape = route_shape(src, route)
+def route_markdown(facts: RouteFacts) -> str:
+    route = facts.route
     lines = [f"**{route.method} {route.url}** · Fastify route"]
-    if shape.schema is not None and shape.schema.type != "object":
-        lines.append(f"- validation: `schema: {src.node_text(shape.schema)}` (defined elsewhere)")
-    else:
-        present = ", ".join(f"{p} ✓" for p in shape.schema_parts) or "no schema"
-        missing = ("; missing: " + ", ".join(shape.missing)) if shape.missing else ""
-        lines.append(f"- validation: {present}{missing}")
-    lines.append("- hooks: " + (", ".join(shape.hooks) if shape.hooks else "none"))
-    handler = shape.handler
-    if handler is not None and handler.type in _HANDLERS:
-        start, end = src.node_span(handler)
-        is_async = src.node_text(handler).startswith("async")
-        lines.append(
-            f"- handler: inline {'async ' if is_async else ''}function, lines "
-            f"{_line(src, start)}–{_line(src, end)}"
-        )
-    elif handler is not None:
-        lines.append(f"- handler: `{src.node_text(handler)}`")
+    validated = [
+        f"{part} ✓ ({', '.join(dict.fromkeys(by))})" for part, by in facts.validated.items()
+    ]
+    if facts.schema_elsewhere is not None and not facts.schema_parts:
+        validated.append(f"`schema: {facts.schema_elsewhere}` (defined elsewhere)")
+    shown = "; ".join(validated) or "no schema"
+    missing = ("; missing: " + ", ".join(facts.missing)) if facts.missing else ""
+    lines.append(f"- validation: {shown}{missing}")
+    if facts.reads is None:
+        lines.append("- reads: unknown (the handler's code was not found)")
+    lines.append(f"- response schema: {'✓' if facts.has_response_schema else 'none'}")
+    hooks = [
+        hook + (f" (from `{facts.origins[hook]}`)" if hook in facts.origins else "")
+        for hook in facts.hooks
+    ]
+    lines.append("- hooks: " + (", ".join(hooks) if hooks else "none"))
+    lines.append(_handler_line(facts.handler, facts.handler_name))
     return "\n".join(lines)
+
+
+def _handler_line(handler: Found | None, name: str | None) -> str:
+    if handler is not None and handler.node.type in _HANDLERS:
+        start, end = handler.src.node_span(handler.node)
+        is_async = handler.src.node_text(handler.node).startswith("async")
+        return (
+            f"- handler: inline {'async ' if is_async else ''}function, lines "
+            f"{_line(handler.src, start)}–{_line(handler.src, end)}"
+        )
+    if name is not None:
+        return f"- handler: `{name}`"
+    return "- handler: none found"
 
 
 def table_markdown(table: Table, symbol: Symbol, relations: list[str], where: str) -> str:
@@ -172,7 +186,7 @@ def analyse_query(query: Query, find: Finder) -> QueryCoverage:
     return analyse(query, model, related)
 
 
-def _route_facts(src: SourceFile, chain: list[Node]) -> HoverFacts | None:
+def _route_facts(src: SourceFile, chain: list[Node], find: Finder) -> HoverFacts | None:
     """On a route registration itself (callee, path, options), not on code inside its handler."""
     for index, current in enumerate(chain):
         if current.type in _SCOPES:
@@ -187,7 +201,8 @@ def _route_facts(src: SourceFile, chain: list[Node]) -> HoverFacts | None:
         start, end = src.node_span(current)
         callee = current.child_by_field_name("function")
         h_start, h_end = src.node_span(callee) if callee is not None else (start, end)
-        return HoverFacts("route", route_markdown(src, route), h_start, h_end, start, end)
+        markdown = route_markdown(route_facts(src, route, find))
+        return HoverFacts("route", markdown, h_start, h_end, start, end)
     return None
 
 
@@ -215,7 +230,7 @@ def static_facts(src: SourceFile, offset: int, find: Finder, display: Display) -
     if node.type == "comment":
         return None
     chain = [node, *ancestors(node)]
-    route = _route_facts(src, chain)
+    route = _route_facts(src, chain, find)
     if route is not None:
         return route
     # A table or a schema by name: more specific than the query the name may sit in.

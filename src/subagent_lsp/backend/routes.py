@@ -23,7 +23,6 @@ HOOKS = (
     "onError",
     "onTimeout",
 )
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _CALLS = "(call_expression) @call"
 
 
@@ -83,46 +82,3 @@ def route_within(src: SourceFile, node: Node) -> RouteCall | None:
         if route is not None and route.kind == "route":
             return route
     return None
-
-
-@dataclass(frozen=True)
-class RouteShape:
-    """What a route's own arguments say: its schema, hooks and handler."""
-
-    options: dict[str, Node]
-    schema: Node | None
-    schema_parts: tuple[str, ...]
-    """The parts an inline `schema: {...}` validates, in `SCHEMA_PARTS` order."""
-    expected: tuple[str, ...]
-    """The parts a route of this method and path should validate."""
-    hooks: tuple[str, ...]
-    handler: Node | None
-
-    @property
-    def missing(self) -> tuple[str, ...]:
-        return tuple(part for part in self.expected if part not in self.schema_parts)
-
-    @property
-    def has_schema(self) -> bool:
-        return self.schema is not None
-
-
-def route_shape(src: SourceFile, route: RouteCall) -> RouteShape:
-    args = arguments(route.call)
-    options: dict[str, Node] = {}
-    for arg in args:
-        options.update(object_entries(arg, src))
-    schema = options.get("schema")
-    parts = object_entries(schema, src) if schema is not None else {}
-    expected = ["params"] if ":" in route.url else []
-    expected += ["body"] if route.method in _BODY_METHODS else ["querystring"]
-    expected.append("response")
-    handler = options.get("handler") or (args[-1] if args else None)
-    return RouteShape(
-        options,
-        schema,
-        tuple(part for part in SCHEMA_PARTS if part in parts),
-        tuple(expected),
-        tuple(hook for hook in HOOKS if hook in options),
-        handler,
-    )
