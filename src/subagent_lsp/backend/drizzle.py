@@ -28,7 +28,9 @@ IndexKind = Literal["primary key", "unique", "index"]
 
 def is_db_receiver(text: str) -> bool:
     """Whether an expression such as `db`, `ctx.db` or `tx` is a database handle."""
-    return bool(DB_RECEIVER.match(text.split(".", 1)[0].split("(", 1)[0]))
+    parts = text.split("(", 1)[0].split(".")
+    # `db.query.posts` names the handle first; `ctx.db` and `this.db` last.
+    return bool(DB_RECEIVER.match(parts[0]) or (len(parts) == 2 and DB_RECEIVER.match(parts[1])))
 
 
 def declares_schema(declaration: Declaration) -> bool:

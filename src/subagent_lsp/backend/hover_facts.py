@@ -21,10 +21,11 @@ from .drizzle import Relation, Table, relation_lines, relations_for, table_of
 from .lookup import Finder, Found
 from .queries import Query, loop_around, read_query
 from .routes import route_call
+from .trpc import Procedure, procedure_around, read_procedure
 from .validation import RouteFacts, route_facts
 from .zod import read_schema
 
-FactKind = Literal["route", "table", "query", "schema"]
+FactKind = Literal["route", "table", "query", "schema", "procedure"]
 Display = Callable[[Path], str]
 
 _HANDLERS = frozenset({"arrow_function", "function_expression"})
@@ -92,6 +93,44 @@ def _handler_line(handler: Found | None, name: str | None) -> str:
     if name is not None:
         return f"- handler: `{name}`"
     return "- handler: none found"
+
+
+def _schema_lines(found: Found, home: SourceFile, find: Finder, display: Display) -> list[str]:
+    """A procedure's input or output: its name and where it is defined, then its shape."""
+    node, src = found.node, found.src
+    if node.type == "identifier":
+        name = src.node_text(node)
+        symbol = find(name) if src is home else None
+        if symbol is None:
+            return [f"`{name}` (not found)"]
+        value = symbol.declaration.value(symbol.source)
+        shape = read_schema(value, symbol.source) if value is not None else None
+        where = f"`{display(symbol.path)}:{_line(symbol.source, symbol.declaration.start)}`"
+        return [f"`{name}` (defined in {where})", *(f"  - {line}" for line in shape or [])]
+    shape = read_schema(node, src)
+    if shape is None:
+        return [_code(" ".join(src.node_text(node).split())[:60])]
+    return ["inline Zod object", *(f"  - {line}" for line in shape)]
+
+
+def procedure_markdown(
+    procedure: Procedure, home: SourceFile, find: Finder, display: Display
+) -> str:
+    title = f"**{procedure.name}** · " if procedure.name else ""
+    lines = [f"{title}tRPC {procedure.kind}"]
+    middleware = ", ".join(f"`{m}`" for m in procedure.middleware) or "none"
+    lines.append(f"- procedure: `{procedure.base}`; middleware: {middleware}")
+    for label, schemas in (("input", procedure.inputs), ("output", procedure.output)):
+        listed = schemas if isinstance(schemas, list) else [schemas] if schemas else []
+        if not listed:
+            lines.append(f"- {label}: none declared")
+        for schema in listed:
+            first, *rest = _schema_lines(schema, home, find, display)
+            lines += [f"- {label}: {first}", *rest]
+    handler = procedure.handler
+    name = handler.src.node_text(handler.node) if handler is not None else None
+    lines.append(_handler_line(handler, name))
+    return "\n".join(lines)
 
 
 def table_markdown(table: Table, symbol: Symbol, relations: list[str], where: str) -> str:
@@ -244,4 +283,11 @@ def static_facts(src: SourceFile, offset: int, find: Finder, display: Display) -
                 # The explanation is about the definition; keep the hover's own range for display.
                 code_start, code_end = start, end
             return HoverFacts(described[0], described[1], start, end, code_start, code_end)
+    call = procedure_around(src, node)
+    procedure = read_procedure(src, call, find) if call is not None else None
+    if call is not None and procedure is not None:
+        holder = call.parent if call.parent is not None and call.parent.type == "pair" else call
+        start, end = src.node_span(holder)
+        markdown = procedure_markdown(procedure, src, find, display)
+        return HoverFacts("procedure", markdown, start, end, start, end)
     return _query_facts(src, chain, find)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from tree_sitter import Node
 
 from ..syntax.source import SourceFile
+from ..syntax.tree import FUNCTIONS, ancestors, arguments, call_chain
+from .lookup import Finder, Found, follow
 
 KINDS = frozenset({"query", "mutation", "subscription"})
 """The calls that end a procedure chain."""
@@ -25,3 +29,74 @@ def procedure_unit(src: SourceFile, call: Node) -> tuple[Node, str, str | None] 
         key = holder.child_by_field_name("key")
         return holder, "procedure", src.node_text(key) if key is not None else None
     return call, "procedure", None
+
+
+_STEPS = frozenset({"input", "output", "use", "meta", *KINDS})
+_DEPTH = 4
+
+
+@dataclass
+class Procedure:
+    """What a procedure chain says: `publicProcedure.use(mw).input(s).mutation(handler)`."""
+
+    name: str | None
+    kind: str
+    base: str
+    middleware: list[str] = field(default_factory=list)
+    """`.use(...)` steps, those of the base procedure's definition first."""
+    inputs: list[Found] = field(default_factory=list)
+    output: Found | None = None
+    handler: Found | None = None
+
+
+def _chain(found: Found, home: SourceFile, find: Finder, procedure: Procedure, depth: int) -> str:
+    """Reads the steps of a chain into ``procedure``; returns its base (the name it starts at)."""
+    links = call_chain(found.node, found.src)
+    if not links:
+        return found.src.node_text(found.node)
+    base = links[0][0]
+    if links[0][1] is None and depth < _DEPTH and "." not in base:
+        definition = follow(base, found.src, home, find)
+        if definition is not None and definition.node.type == "call_expression":
+            _chain(definition, home, find, procedure, depth + 1)
+    for name, args in links[1:]:
+        first = arguments(args)[0] if arguments(args) else None
+        if first is None:
+            continue
+        if name == "use":
+            procedure.middleware.append(" ".join(found.src.node_text(first).split())[:60])
+        elif name == "input":
+            procedure.inputs.append(Found(found.src, first))
+        elif name == "output":
+            procedure.output = Found(found.src, first)
+        elif name in KINDS:
+            procedure.handler = Found(found.src, first)
+    return base
+
+
+def read_procedure(src: SourceFile, call: Node, find: Finder) -> Procedure | None:
+    """The procedure ``call`` (the `.query/.mutation/.subscription(...)` call) defines."""
+    unit = procedure_unit(src, call)
+    if unit is None:
+        return None
+    callee = call.child_by_field_name("function")
+    prop = callee.child_by_field_name("property") if callee is not None else None
+    kind = src.node_text(prop) if prop is not None else "query"
+    procedure = Procedure(unit[2], kind, "")
+    procedure.base = _chain(Found(src, call), src, find, procedure, 0)
+    return procedure
+
+
+def procedure_around(src: SourceFile, node: Node) -> Node | None:
+    """The call ending the procedure chain ``node`` is part of, not counting its handler's body."""
+    for current in (node, *ancestors(node)):
+        if current.type in FUNCTIONS:
+            return None
+        if current.type == "pair":
+            value = current.child_by_field_name("value")
+            if value is not None and value.type == "call_expression" and procedure_unit(src, value):
+                return value
+            return None
+        if current.type == "call_expression" and procedure_unit(src, current) is not None:
+            return current
+    return None
