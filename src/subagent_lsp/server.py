@@ -22,6 +22,7 @@ from .early import Answered
 from .lsp.actions import ActionRunner, wants_kind
 from .lsp.agent_diagnostics import agent_diagnostics
 from .lsp.documents import path_to_uri, uri_to_path
+from .lsp.fact_diagnostics import FactDiagnostics
 from .lsp.hover import HoverRunner
 from .lsp.review import ReviewDiagnostics
 from .lsp.session import Session
@@ -85,6 +86,7 @@ class AgentProtocol(LanguageServerProtocol):
         if isinstance(server, SubagentServer):
             server.runner.cancel_all()
             server.hover.cancel_all()
+            server.facts.cancel_all()
         current = self.msg_id
         # pygls iterates the live dict while a cancellation can remove entries from it: a copy.
         for msg_id, future in list(self._request_futures.items()):
@@ -109,6 +111,7 @@ class SubagentServer(LanguageServer):
         super().__init__("subagent-lsp", __version__, protocol_cls=AgentProtocol)
         self.session = Session(self)
         self.reviews = ReviewDiagnostics(self.session)
+        self.facts = FactDiagnostics(self.session, self.reviews)
         self.runner = ActionRunner(self.session, self.reviews)
         self.hover = HoverRunner(self.session)
         self._agent_diagnostics: set[str] = set()
@@ -230,6 +233,9 @@ async def did_change_configuration(
         ls.session.settings = ls.session.settings.merged(params.settings)
     await ls.pull_configuration()
     await ls.reload_agents()
+    # The hints follow the settings (turned off, or other exclusions): show them anew.
+    for doc in list(ls.workspace.text_documents.values()):
+        ls.facts.schedule(doc.uri)
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
@@ -252,6 +258,7 @@ async def did_change_folders(
 def did_open(ls: SubagentServer, params: types.DidOpenTextDocumentParams) -> None:
     ls.session.generation += 1
     _check_agent_text(ls, params.text_document.uri)
+    ls.facts.schedule(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -267,6 +274,7 @@ def did_change(ls: SubagentServer, params: types.DidChangeTextDocumentParams) ->
     doc = ls.session.document(uri)
     if doc is not None:
         ls.reviews.changed(uri, doc.source)
+    ls.facts.schedule(uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)

@@ -57,6 +57,9 @@ class Settings:
     """Token budget for the code context sent with a request (the selection always goes)."""
     exclude: tuple[str, ...] = ()
     """Glob patterns (root-relative paths or file names) the agent may never read or write."""
+    diagnostics: bool = True
+    """Hints from the code's facts (unvalidated input, unindexed columns, queries in loops,
+    foreign keys without an index), without any model call."""
     menu_agents: tuple[str, ...] = ()
     """Agents whose actions the code action menu shows: names, or ["all"]; by default the best
     editing agent for backend work and the best read-only reviewer."""

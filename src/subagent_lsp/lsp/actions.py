@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,12 @@ from ..actions import ASK, OfferedAction, intent, offered_actions, ranked
 from ..agents import Agent
 from ..backend.code_facts import code_facts
 from ..backend.targets import target_at
+from ..context.symbols import Lookup
+from ..peek import NeedsDisk
 from ..pipeline import ActionFailed, ActionJob, run_action
 from ..project import display_path
 from ..syntax.comments import find_instruction
+from ..syntax.declarations import Symbol
 from ..syntax.source import SourceFile, language_for
 from . import commands
 from .apply import CannotApply, plan_files, workspace_edit
@@ -81,12 +84,25 @@ class ActionRunner:
         end = source.lines.offset(rng.end, session.encoding)
         start, end = min(start, end), max(start, end)
         target = target_at(source, start, end)
-        facts = code_facts(source, target)
+        facts = code_facts(source, target, self._memory_finder(file))
         instruction = find_instruction(source, start, end, target)
         offered = offered_actions(
             agents.ordered(), agents.default(), facts, instruction, session.settings.menu_agents
         )
         return [_code_action(file.uri, rng, item) for item in offered]
+
+    def _memory_finder(self, file: OpenFile) -> Callable[[str], Symbol | None]:
+        """Names looked up in what is already in memory; what would need the disk is unknown."""
+        view = self._session.view(self._session.roots(file.path))
+        lookup = Lookup(view.index, view.documents, view.exclusions, peek=True)
+
+        def find(name: str) -> Symbol | None:
+            try:
+                return lookup.find(file.path, file.source, name)
+            except NeedsDisk:
+                return None
+
+        return find
 
     def fixes(self, file: OpenFile, diagnostics: list[types.Diagnostic]) -> list[types.CodeAction]:
         """ "Fix with AGENT" on review findings, by the best agent that can edit."""

@@ -41,6 +41,14 @@ class ReviewDiagnostics:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._by_uri: dict[str, list[Shown]] = {}
+        self._facts: dict[str, list[types.Diagnostic]] = {}
+        """Hints from the code's facts (see fact_diagnostics.py), published with the reviews."""
+
+    def set_facts(self, uri: str, diagnostics: list[types.Diagnostic]) -> None:
+        if not diagnostics and not self._facts.get(uri):
+            return
+        self._facts[uri] = diagnostics
+        self._send(uri)
 
     def publish(self, reviewer: str, findings: list[tuple[str, Finding, str]]) -> int:
         """Show one review's findings, given as (uri, finding, text of the file it read); the
@@ -83,6 +91,7 @@ class ReviewDiagnostics:
 
     def _send(self, uri: str) -> None:
         diagnostics = [shown.diagnostic for shown in self._by_uri.get(uri, [])]
+        diagnostics += self._facts.get(uri, [])
         self._session.server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
         )
@@ -93,23 +102,19 @@ class ReviewDiagnostics:
         """ "Fix with AGENT" for each of our findings the client sends back with a request."""
         if fixer is None:
             return []
-        ours = {id(s.diagnostic): s for s in self._by_uri.get(uri, [])}
+        shown_here = self._by_uri.get(uri, [])
+        facts = self._facts.get(uri, [])
         actions = []
         for diagnostic in diagnostics:
-            shown = next(
-                (
-                    s
-                    for s in ours.values()
-                    if s.diagnostic.range == diagnostic.range
-                    and s.diagnostic.message == diagnostic.message
-                ),
-                None,
-            )
-            if shown is None:
+            shown = next((s for s in shown_here if _same(s.diagnostic, diagnostic)), None)
+            if shown is not None:
+                instruction = shown.finding.message + (
+                    f"\n\nSuggested fix: {shown.finding.fix}" if shown.finding.fix else ""
+                )
+            elif any(_same(fact, diagnostic) for fact in facts):
+                instruction = f"Fix this: {diagnostic.message}"
+            else:
                 continue
-            instruction = shown.finding.message + (
-                f"\n\nSuggested fix: {shown.finding.fix}" if shown.finding.fix else ""
-            )
             argument: dict[str, Any] = {
                 "uri": uri,
                 "range": {
@@ -135,3 +140,8 @@ class ReviewDiagnostics:
                 )
             )
         return actions
+
+
+def _same(ours: types.Diagnostic, theirs: types.Diagnostic) -> bool:
+    """The client sends our diagnostics back as it got them: same range, same message."""
+    return ours.range == theirs.range and ours.message == theirs.message
