@@ -52,6 +52,10 @@ def _first_call(code: str) -> tuple[SourceFile, Node]:
         ('app.register(userRoutes, { prefix: "/users" })', ("plugin", "register", "userRoutes")),
         ("app.get(path, handler)", None),  # not a literal path: a map lookup, say
         ("list.find(x)", None),
+        ('headers.get("x-trace-id")', None),
+        ('searchParams.get("q")', None),
+        ('formData.delete("file")', None),
+        ('app.all("*", handler)', ("route", "ALL", "*")),
         ('get("/x", handler)', None),
     ],
 )

@@ -53,7 +53,11 @@ def route_call(src: SourceFile, call: Node) -> RouteCall | None:
     first = args[0] if args else None
     if method in HTTP_METHODS:
         url = string_value(first, src)
-        return RouteCall(call, "route", method.upper(), url) if url is not None else None
+        # A route's path starts with `/` (or is `*`, or empty under a prefix); `headers.get("x-id")`,
+        # `searchParams.get("q")` and `cache.delete(key)` are no routes.
+        if url is None or not (url.startswith("/") or url in ("*", "")):
+            return None
+        return RouteCall(call, "route", method.upper(), url)
     if method == "route" and first is not None and first.type == "object":
         keys = object_entries(first, src)
         http = src.node_text(keys["method"]).strip("\"'`[]") if "method" in keys else "ROUTE"
