@@ -74,13 +74,28 @@ local ok, err = pcall(function()
   vim.cmd.write()
   table.insert(result.steps, { step = "ask" })
 
-  -- 3. Hover on a route registration.
+  -- 3. Hover on a route registration: the facts at once, then the plugin shows the hover again
+  -- when the server says the explanation has landed, with the cursor still there.
   row, col = find_line(os.getenv("HOVER_AT"))
   vim.api.nvim_win_set_cursor(0, { row, col + 2 })
   local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
   local responses = vim.lsp.buf_request_sync(0, "textDocument/hover", params, 20000)
   local response = responses and responses[client.id]
-  result.hover = response and response.result and response.result.contents.value or vim.NIL
+  result.first_hover = response and response.result and response.result.contents.value or vim.NIL
+  local shown
+  wait_for("the hover shown again with the explanation", function()
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      if vim.api.nvim_win_get_config(win).relative ~= "" then
+        local text = table.concat(vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false), "\n")
+        if text:find(os.getenv("EXPLANATION"), 1, true) then
+          shown = text
+          return true
+        end
+      end
+    end
+    return false
+  end)
+  result.hover = shown
   result.offset_encoding = client.offset_encoding
 end)
 

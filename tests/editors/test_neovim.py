@@ -62,6 +62,7 @@ def test_a_code_action_ask_and_hover_work_in_real_neovim(
             "ASK_FROM": "await db.delete(users)",
             "ASK_INSTRUCTION": "explain why deleting is idempotent",
             "HOVER_AT": 'app.post("/users"',
+            "EXPLANATION": "Creates a user; the body is not validated.",
         }
     )
     result = run_driver(
@@ -83,8 +84,11 @@ def test_a_code_action_ask_and_hover_work_in_real_neovim(
     ask_request = fake_api.requests[2].body
     prompt = "\n".join(b["text"] for b in ask_request["messages"][0]["content"])
     assert "explain why deleting is idempotent" in prompt
-    assert result["hover"].startswith("**POST /users** · Fastify route")
-    assert result["hover"].endswith("Creates a user; the body is not validated.")
+    assert result["first_hover"].startswith("**POST /users** · Fastify route")
+    assert result["first_hover"].endswith("explanation is on the way; hover again in a moment._")
+    # Shown again by the plugin when the explanation landed, the cursor still on the route.
+    assert "POST /users" in result["hover"]
+    assert "Creates a user; the body is not validated." in result["hover"]
 
 
 def test_in_a_monorepo_the_root_is_the_repository_with_its_agents(
