@@ -100,6 +100,8 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
         params.range.end.character,
       );
       if (range.contains(editor.selection.active)) {
+        // Showing a hover that is already open only focuses it: close it, then ask anew.
+        await vscode.commands.executeCommand("editor.action.hideHover");
         await vscode.commands.executeCommand("editor.action.showHover");
       }
     },
