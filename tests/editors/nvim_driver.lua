@@ -97,6 +97,35 @@ local ok, err = pcall(function()
   end)
   result.hover = shown
   result.offset_encoding = client.offset_encoding
+
+  -- 4. A hint from the code's facts, fixed through its quick fix.
+  local fix_row = find_line(os.getenv("FIX_AT"))
+  local hint
+  wait_for("the hint on the unvalidated body", function()
+    for _, diagnostic in ipairs(vim.diagnostic.get(0, { lnum = fix_row - 1 })) do
+      if diagnostic.source == "subagent-lsp" then
+        hint = diagnostic.message
+        return true
+      end
+    end
+    return false
+  end)
+  vim.api.nvim_win_set_cursor(0, { fix_row, 4 })
+  before = buffer_text()
+  local fixes = {}
+  vim.lsp.buf.code_action({
+    apply = true,
+    context = { only = { "quickfix" } },
+    filter = function(action)
+      table.insert(fixes, action.title)
+      return action.title == os.getenv("FIX_TITLE")
+    end,
+  })
+  wait_for("the quick fix's edit", function()
+    return buffer_text() ~= before
+  end)
+  vim.cmd.write()
+  table.insert(result.steps, { step = "quick fix", hint = hint, titles = fixes })
 end)
 
 finish(not ok and tostring(err) or nil)

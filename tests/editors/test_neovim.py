@@ -20,6 +20,8 @@ pytestmark = pytest.mark.heavy
 NVIM = Path(sys.executable).parent / "nvim"
 DRIVER = Path(__file__).parent / "nvim_driver.lua"
 ROOT_DRIVER = Path(__file__).parent / "nvim_root_driver.lua"
+UNVALIDATED = "request.body as { email: string; displayName: string; role?: string }"
+VALIDATED = "createUserBody.parse(request.body)"
 
 
 def test_a_code_action_ask_and_hover_work_in_real_neovim(
@@ -42,6 +44,17 @@ def test_a_code_action_ask_and_hover_work_in_real_neovim(
         ),
         text_reply("Documented the delete."),
         text_reply("Creates a user; the body is not validated."),
+        tool_reply(
+            [
+                {
+                    "command": "str_replace",
+                    "path": "src/routes/users.ts",
+                    "old_str": UNVALIDATED,
+                    "new_str": VALIDATED,
+                }
+            ]
+        ),
+        text_reply("Validated the body."),
     )
     result_file = tmp_path / "result.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
@@ -62,6 +75,8 @@ def test_a_code_action_ask_and_hover_work_in_real_neovim(
             "ASK_FROM": "await db.delete(users)",
             "ASK_INSTRUCTION": "explain why deleting is idempotent",
             "HOVER_AT": 'app.post("/users"',
+            "FIX_AT": 'app.post("/users"',
+            "FIX_TITLE": "Fix with backend-engineer",
             "EXPLANATION": "Creates a user; the body is not validated.",
         }
     )
@@ -77,7 +92,13 @@ def test_a_code_action_ask_and_hover_work_in_real_neovim(
     lines = original.splitlines(keepends=True)
     lines[33] = lines[33].replace("reply.send(created)", "reply.code(201).send(created)")
     lines.insert(45, "    // Deleting a missing user is not an error.\n")
-    assert route.read_text(encoding="utf-8") == "".join(lines)
+    expected = "".join(lines).replace(UNVALIDATED, VALIDATED)
+    assert route.read_text(encoding="utf-8") == expected
+    quick_fix = result["steps"][-1]
+    assert quick_fix["hint"] == "POST /users reads body that nothing validates"
+    assert "Fix with backend-engineer" in quick_fix["titles"]
+    fix_prompt = "\n".join(b["text"] for b in fake_api.requests[5].body["messages"][0]["content"])
+    assert "POST /users reads body that nothing validates" in fix_prompt
     assert (
         "backend-engineer: Follow REST conventions and status codes" in result["steps"][0]["titles"]
     )
