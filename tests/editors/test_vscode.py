@@ -191,6 +191,8 @@ def _line_of(text: str, line: str) -> str:
 DELETE_LINE = "    await db.delete(users).where(eq(users.id, Number(id)));"
 DELETE_COMMENT = "    // Deleting a missing user is not an error."
 POST_LINE = '  app.post("/users", async (request, reply) => {'
+UNVALIDATED = "request.body as { email: string; displayName: string; role?: string }"
+VALIDATED = "createUserBody.parse(request.body)"
 
 
 def _ask_inputs(original: str) -> dict[str, str]:
@@ -231,10 +233,21 @@ def test_code_action_ask_agent_and_hover_work_in_real_vscode(
         # Slow enough for the progress in the status bar to be seen.
         *_comment_the_delete(delay=3.0),
         text_reply("Creates a user; the body is not validated."),
+        tool_reply(
+            [
+                {
+                    "command": "str_replace",
+                    "path": "src/routes/users.ts",
+                    "old_str": UNVALIDATED,
+                    "new_str": VALIDATED,
+                }
+            ]
+        ),
+        text_reply("Validated the body."),
     )
     code_server.start(trusted=True)
     result = code_server.drive(
-        "codeAction,askAgent,hover",
+        "codeAction,askAgent,hover,quickFix",
         **USERS_ROUTE,
         ACTION_LINE=_line_of(original, SEND_LINE),
         ACTION_TITLE="backend-engineer: Follow REST conventions and status codes",
@@ -242,10 +255,15 @@ def test_code_action_ask_agent_and_hover_work_in_real_vscode(
         **_ask_inputs(original),
         HOVER_AT=_line_of(original, POST_LINE) + ":8",
         HOVER_EXPECT="Creates a user; the body is not validated.",
+        FIX_AT=_line_of(original, POST_LINE) + ":8",
+        FIX_TITLE="Fix with backend-engineer",
+        FIX_RESULT=VALIDATED,
     )
 
-    expected = original.replace(f"{SEND_LINE}\n", f"{SEND_201}\n").replace(
-        f"{DELETE_LINE}\n", f"{DELETE_COMMENT}\n{DELETE_LINE}\n"
+    expected = (
+        original.replace(f"{SEND_LINE}\n", f"{SEND_201}\n")
+        .replace(f"{DELETE_LINE}\n", f"{DELETE_COMMENT}\n{DELETE_LINE}\n")
+        .replace(UNVALIDATED, VALIDATED)
     )
     assert route.read_text(encoding="utf-8") == expected
     assert "claude-sonnet-5-5" in result["status"]
@@ -261,6 +279,10 @@ def test_code_action_ask_agent_and_hover_work_in_real_vscode(
     assert "explain why deleting is idempotent" in ask_prompt
     assert "POST /users" in result["hover"]
     assert "Creates a user; the body is not validated." in result["hover"]
+    # The hint on the unvalidated body, fixed through its quick fix.
+    assert "Fix with backend-engineer" in result["steps"][-1]["titles"]
+    fix_prompt = "\n".join(b["text"] for b in fake_api.requests[-2].body["messages"][0]["content"])
+    assert "POST /users reads body that nothing validates" in fix_prompt
 
 
 def test_an_untrusted_folder_cannot_supply_its_own_agents(
