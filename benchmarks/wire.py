@@ -49,6 +49,8 @@ class WireClient:
         self.process = process
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[Any]] = {}
+        self.notifications: list[tuple[float, dict[str, Any]]] = []
+        """Every notification the server sent, with when it arrived."""
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -81,6 +83,17 @@ class WireClient:
         await self.request(method, params)
         return (time.perf_counter() - started) * 1000
 
+    async def notified(self, method: str, uri: str, since: float, timeout: float = 30.0) -> float:
+        """Seconds from ``since`` to the first ``method`` notification about ``uri`` after it."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            for at, message in self.notifications:
+                about = message.get("params", {}).get("uri")
+                if at >= since and message["method"] == method and about == uri:
+                    return at - since
+            await asyncio.sleep(0.005)
+        raise TimeoutError(f"no {method} for {uri} within {timeout:g} s")
+
     def notify(self, method: str, params: Any) -> None:
         self._write({"method": method, "params": params})
 
@@ -100,6 +113,8 @@ class WireClient:
                     break
             message = json.loads(await stdout.readexactly(length))
             if "method" in message:
+                if "id" not in message:
+                    self.notifications.append((time.perf_counter(), message))
                 if "id" in message:
                     answer = _CLIENT_ANSWERS.get(message["method"])
                     self._write({"id": message["id"], "result": answer})

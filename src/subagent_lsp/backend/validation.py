@@ -235,7 +235,9 @@ def _validator_call(call: Node, src: SourceFile, hook: str) -> dict[str, str]:
 def _type_provider(src: SourceFile, route: RouteCall) -> str | None:
     callee = route.call.child_by_field_name("function")
     receiver = src.node_text(callee) if callee is not None else ""
-    if any(name in receiver or name in src.text for name in _ZOD_PROVIDER):
+    # Once per file, not once per route: a scan of the whole text each time is quadratic.
+    in_file = src.remember("zod type provider", lambda: any(n in src.text for n in _ZOD_PROVIDER))
+    if in_file or any(name in receiver for name in _ZOD_PROVIDER):
         return "Zod type provider"
     return None
 
