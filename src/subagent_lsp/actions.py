@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .agents import Agent
 from .backend.code_facts import CodeFacts
@@ -122,11 +123,16 @@ def intent(action_id: str) -> Intent | None:
 
 def fit(agent: Agent) -> int:
     """How well an agent fits backend TypeScript work, from its description and prompt."""
-    about = f"{agent.description}\n{agent.prompt[:4000]}"
-    score = 3 * len(set(m.lower() for m in _BACKEND.findall(agent.description)))
-    score += len(set(m.lower() for m in _BACKEND.findall(about)))
-    score -= 4 * len(set(m.lower() for m in _OTHER.findall(agent.description)))
-    score += 2 if _PROACTIVE.search(agent.description) else 0
+    return _fit(agent.description, agent.prompt[:4000])
+
+
+@lru_cache(maxsize=256)
+def _fit(description: str, prompt: str) -> int:
+    # Listing actions ranks the agents every time; their files change rarely.
+    score = 3 * len(set(m.lower() for m in _BACKEND.findall(description)))
+    score += len(set(m.lower() for m in _BACKEND.findall(f"{description}\n{prompt}")))
+    score -= 4 * len(set(m.lower() for m in _OTHER.findall(description)))
+    score += 2 if _PROACTIVE.search(description) else 0
     return score
 
 

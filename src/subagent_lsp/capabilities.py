@@ -11,6 +11,7 @@ MCP servers) has no safe equivalent in an editor and is left out, and the model 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 READ = frozenset({"Read", "LS"})
 SEARCH = frozenset({"Grep", "Glob"})
@@ -62,6 +63,7 @@ class Capabilities:
         return "\n".join(lines) or None
 
 
+@lru_cache(maxsize=256)
 def capabilities(
     tools: tuple[str, ...] | None, disallowed: tuple[str, ...], permission_mode: str
 ) -> Capabilities:
