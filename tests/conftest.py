@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -8,7 +7,7 @@ import pytest
 import pytest_asyncio
 
 from tests.fakes.anthropic_api import FakeAnthropic
-from tests.helpers import DUMMY_KEY, EXAMPLES, FIXTURES
+from tests.helpers import DUMMY_KEY, make_project
 from tests.lsp.editor import Editor, server_config
 
 
@@ -21,12 +20,7 @@ def fake_api() -> Iterator[FakeAnthropic]:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the example backend with the canonical agent file in its .claude/agents."""
-    root = tmp_path / "project"
-    shutil.copytree(EXAMPLES, root)
-    agents = root / ".claude" / "agents"
-    agents.mkdir(parents=True)
-    shutil.copy(FIXTURES / "agents" / "backend-engineer.md", agents / "backend-engineer.md")
-    return root
+    return make_project(tmp_path / "project")
 
 
 @pytest.fixture

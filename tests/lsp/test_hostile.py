@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
-from tests.helpers import EXAMPLES, FIXTURES
+from tests.helpers import make_project
 from tests.lsp.editor import Editor, server_config
 from tests.lsp.helpers import AT_ZERO, ROUTE, open_route
 
@@ -45,18 +44,10 @@ async def _run(editor: Editor, uri: str, instruction: str = "change it") -> dict
     return result
 
 
-def _project(root: Path) -> Path:
-    shutil.copytree(EXAMPLES, root)
-    agents = root / ".claude" / "agents"
-    agents.mkdir(parents=True)
-    shutil.copy(FIXTURES / "agents" / "backend-engineer.md", agents)
-    return root
-
-
 async def test_two_folders_with_the_same_file_edit_the_one_asked_about(
     tmp_path: Path, server_env: dict[str, str], fake_api: FakeAnthropic
 ) -> None:
-    a, b = _project(tmp_path / "A"), _project(tmp_path / "B")
+    a, b = make_project(tmp_path / "A"), make_project(tmp_path / "B")
     (a / "src/routes/orders.ts").write_text(ROUTE, encoding="utf-8")
     client = await server_config(server_env).start()
     editor = Editor(client, b, "vscode")

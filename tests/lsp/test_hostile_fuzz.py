@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from lsprotocol import types
 
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
-from tests.helpers import EXAMPLES, FIXTURES
+from tests.helpers import make_project
 from tests.lsp.editor import Editor, server_config
 from tests.lsp.helpers import ROUTE
 
@@ -74,11 +74,8 @@ def _build(tmp: Path, spec: dict[str, Any]) -> Path:
     root = tmp / spec["folder"]
     if root.exists():
         shutil.rmtree(root)
-    shutil.copytree(EXAMPLES, root)
-    agents = root / ".claude" / "agents"
-    agents.mkdir(parents=True)
-    shutil.copy(FIXTURES / "agents" / "backend-engineer.md", agents)
-    (agents / "hostile.md").write_text(AGENTS[spec["agent"]], encoding="utf-8")
+    make_project(root)
+    (root / ".claude" / "agents" / "hostile.md").write_text(AGENTS[spec["agent"]], encoding="utf-8")
     barrels = root / "src" / "barrels"
     barrels.mkdir()
     count = spec["barrels"]

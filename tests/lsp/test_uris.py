@@ -3,7 +3,6 @@ with each editor's own spelling of the uris."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest_asyncio
 from lsprotocol import types
 
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
-from tests.helpers import EXAMPLES, FIXTURES
+from tests.helpers import make_project
 from tests.lsp.editor import Editor, path_of, server_config
 from tests.lsp.helpers import ROUTE, open_route
 
@@ -23,11 +22,7 @@ FOLDER_NAMES = ["My Project", "proj+1", "projéct", "項目", "a#b", "a@b", "a[b
 async def odd_editor(
     request: pytest.FixtureRequest, tmp_path: Path, server_env: dict[str, str], folder: str
 ) -> AsyncIterator[Editor]:
-    root = tmp_path / folder
-    shutil.copytree(EXAMPLES, root)
-    agents = root / ".claude" / "agents"
-    agents.mkdir(parents=True)
-    shutil.copy(FIXTURES / "agents" / "backend-engineer.md", agents)
+    root = make_project(tmp_path / folder)
     client = await server_config(server_env).start()
     editor = Editor(client, root, request.param)
     await editor.initialize()
