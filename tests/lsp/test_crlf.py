@@ -30,6 +30,10 @@ async def _hover_range(editor: Editor, uri: str, needle: str) -> types.Range | N
 async def test_crlf_reads_like_lf_and_keeps_its_line_endings(
     editor: Editor, fake_api: FakeAnthropic
 ) -> None:
+    # Static hovers: an explanation made in the background would take the scripted replies.
+    editor.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"subagentLsp": {"hoverMode": "static"}})
+    )
     lf = open_route(editor)
     lf_menu = await _menu(editor, lf, "const rows")
     lf_hover = await _hover_range(editor, lf, 'app.get("/orders')

@@ -138,7 +138,8 @@ async def _session(
 ) -> None:
     client = await server_config(env).start()
     editor = Editor(client, project, preset)
-    await editor.initialize()
+    # Static hovers: an explanation made in the background would take the scripted replies.
+    await editor.initialize({"hoverMode": "static"})
     try:
         path = editor.path("src/routes/fuzz.ts")
         path.write_text(source, encoding="utf-8")

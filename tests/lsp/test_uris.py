@@ -25,7 +25,8 @@ async def odd_editor(
     root = make_project(tmp_path / folder)
     client = await server_config(server_env).start()
     editor = Editor(client, root, request.param)
-    await editor.initialize()
+    # Static hovers: an explanation made in the background would take the scripted replies.
+    await editor.initialize({"hoverMode": "static"})
     try:
         yield editor
     finally:

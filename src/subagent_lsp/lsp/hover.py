@@ -216,8 +216,9 @@ class HoverRunner:
 
     @property
     def running(self) -> int:
-        # Each explanation removes itself when it ends, however it ends.
-        return len(self._inflight)
+        # Each explanation removes itself when it ends, however it ends; one made in the
+        # background counts from the hover that asked for it.
+        return len({*self._inflight.values(), *self._later.values()})
 
     async def _explain_once(self, uri: str, key: str, request: ModelRequest) -> str:
         """Run one explanation for ``uri``, cancelling any other still running for it."""
