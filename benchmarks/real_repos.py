@@ -137,6 +137,8 @@ class RepoResult:
     hover_ms: list[float] = field(default_factory=list)
     context_ms: list[float] = field(default_factory=list)
     context_tokens: list[int] = field(default_factory=list)
+    hint_ms: list[float] = field(default_factory=list)
+    """didOpen to the file's first publishDiagnostics, for the files measured (--hint-files)."""
     findings: list[Finding] = field(default_factory=list)
     sites: list[dict[str, Any]] = field(default_factory=list)
     points: list[tuple[str, int, str, int]] = field(default_factory=list)
@@ -271,11 +273,21 @@ class ServerRun:
         pos = lines.position(offset, self.encoding)
         return {"line": pos.line, "character": pos.character}
 
-    async def check_file(self, scan: FileScan) -> None:
+    async def check_file(self, scan: FileScan, *, hints: bool = False) -> None:
         assert self.client is not None
         repo, result = self.repo, self.result
         file = _display(repo, scan.path)
+        opened = time.perf_counter()
         uri = self.open(scan)
+        if hints:
+            # The hints a file gets after it opens, before anything else is asked of it.
+            try:
+                took = await self.client.notified(
+                    "textDocument/publishDiagnostics", uri, opened, self.timeout
+                )
+                result.hint_ms.append(took * 1000)
+            except TimeoutError:
+                self._finding((file, 1, "file"), "timeout", "no hints published")
         lines = LineIndex(scan.text)
         for point in scan.points:
             params = code_action_params(uri, self.position(lines, point.offset))
@@ -397,7 +409,7 @@ async def check_repo(repo: Repo, args: argparse.Namespace) -> RepoResult:
         run = ServerRun(repo, result, Path(tmp) / "stderr.log", args.timeout, tables)
         await run.start(Path(tmp))
         for index, scan in enumerate(scans, 1):
-            await run.check_file(scan)
+            await run.check_file(scan, hints=index <= args.hint_files)
             if args.close:
                 assert run.client is not None
                 run.client.notify(
@@ -439,6 +451,8 @@ def summary(result: RepoResult) -> dict[str, Any]:
         "action_p95": p95(result.action_ms),
         "hover_p50": p50(result.hover_ms),
         "hover_p95": p95(result.hover_ms),
+        "hint_p50": p50(result.hint_ms),
+        "hint_p95": p95(result.hint_ms),
         "context_p50": p50(result.context_ms),
         "context_p95": p95(result.context_ms),
         "tokens_p50": p50([float(t) for t in result.context_tokens]),
@@ -471,10 +485,11 @@ def markdown(results: list[RepoResult], examples: int) -> str:
         f"{platform.python_version()}; {datetime.now(UTC):%Y-%m-%d}.",
         "",
         "| repository | files | lines | sites | missed | errors | tracebacks | empty hovers "
-        "| empty actions | action p50 / p95 ms | hover p50 / p95 ms | context p50 / p95 ms "
+        "| empty actions | action p50 / p95 ms | hover p50 / p95 ms | hints p50 / p95 ms "
+        "| context p50 / p95 ms "
         "| context tokens p50 / p95 | package imports unresolved | peak RSS MB | time s |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: | ---: | ---: | ---: |",
+        "| ---: | ---: | ---: | ---: | ---: |",
     ]
     for result in results:
         s = summary(result)
@@ -484,6 +499,7 @@ def markdown(results: list[RepoResult], examples: int) -> str:
             f"| {s['empty_hovers']} | {s['empty_actions']} "
             f"| {s['action_p50']:.2f} / {s['action_p95']:.2f} "
             f"| {s['hover_p50']:.2f} / {s['hover_p95']:.2f} "
+            f"| {s['hint_p50']:.0f} / {s['hint_p95']:.0f} "
             f"| {s['context_p50']:.1f} / {s['context_p95']:.1f} "
             f"| {s['tokens_p50']:,.0f} / {s['tokens_p95']:,.0f} "
             f"| {s['package_imports_unresolved']:,} of {s['package_imports']:,} "
@@ -560,6 +576,9 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=8, help="top-level statements per file")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     parser.add_argument("--close", action="store_true", help="close each file after its requests")
+    parser.add_argument(
+        "--hint-files", type=int, default=30, help="files whose hints are timed after opening"
+    )
     parser.add_argument("--no-context", action="store_true", help="skip building contexts")
     parser.add_argument("--examples", type=int, default=8, help="examples per finding group")
     parser.add_argument("--json", type=Path, default=Path("real_repos.json"))

@@ -20,7 +20,7 @@ from tree_sitter import Node
 
 from subagent_lsp.backend.drizzle import TABLE_BUILDERS
 from subagent_lsp.backend.queries import is_query_call, read_query
-from subagent_lsp.backend.routes import HTTP_METHODS, route_call, route_shape
+from subagent_lsp.backend.routes import HTTP_METHODS, route_call
 from subagent_lsp.backend.trpc import KINDS, procedure_unit
 from subagent_lsp.backend.zod import PARSE_METHODS, read_schema
 from subagent_lsp.context.modules import ModuleResolver
@@ -268,13 +268,16 @@ class Scanner:
         self.site("route", prop, True, True, "; ".join(notes))
         suspect = bool(notes) and notes[0].startswith("suspect")
         self.point(call, "route", not suspect)
-        shape = route_shape(src, route)
-        handler = _handler(shape.handler, args, src)
+        # The registration's own options, as written (the server follows them further).
+        options: dict[str, Node] = {}
+        for arg in args:
+            options.update(object_entries(arg, src))
+        handler = _handler(options.get("handler") or (args[-1] if args else None), args, src)
         for statement in _statements(_function_body(handler), 2):
             self.point(statement, "route handler", not suspect)
         if handler is not None and not suspect:
             self._handler_ref(handler)
-        schema = shape.schema
+        schema = options.get("schema")
         for value in object_entries(schema, src).values() if schema is not None else ():
             if value.type == "identifier":
                 self.ref("schema-ref", value, "route schema part")

@@ -344,3 +344,18 @@ def test_hover_facts(needle: str, kind: str | None, lines: list[str] | None) -> 
     assert (facts.kind if facts else None) == kind
     if lines is not None:
         assert facts is not None and facts.markdown.splitlines() == lines
+
+
+def test_a_schema_named_in_a_routes_options_hovers_as_the_schema() -> None:
+    code = (
+        "const createUserBody = z.object({ email: z.string().email() });\n"
+        'app.post("/users", { schema: { body: createUserBody } }, async () => {});\n'
+    )
+    src = _src(code)
+    at = code.index("createUserBody }")
+    facts = static_facts(src, at, _find(src, Path("/w/a.ts")), lambda p: p.name)
+    assert facts is not None and facts.kind == "schema"
+    on_route = static_facts(
+        src, code.index('"/users"'), _find(src, Path("/w/a.ts")), lambda p: p.name
+    )
+    assert on_route is not None and on_route.kind == "route"

@@ -269,10 +269,8 @@ def static_facts(src: SourceFile, offset: int, find: Finder, display: Display) -
     if node.type == "comment":
         return None
     chain = [node, *ancestors(node)]
-    route = _route_facts(src, chain, find)
-    if route is not None:
-        return route
-    # A table or a schema by name: more specific than the query the name may sit in.
+    # A table or a schema by name: more specific than the route or the query the name sits in
+    # (`schema: { body: createUserBody }` is about the schema).
     if node.type == "identifier":
         symbol = find(src.node_text(node))
         described = describe_symbol(symbol, display) if symbol is not None else None
@@ -283,6 +281,9 @@ def static_facts(src: SourceFile, offset: int, find: Finder, display: Display) -
                 # The explanation is about the definition; keep the hover's own range for display.
                 code_start, code_end = start, end
             return HoverFacts(described[0], described[1], start, end, code_start, code_end)
+    route = _route_facts(src, chain, find)
+    if route is not None:
+        return route
     call = procedure_around(src, node)
     procedure = read_procedure(src, call, find) if call is not None else None
     if call is not None and procedure is not None:

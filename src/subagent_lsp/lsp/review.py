@@ -45,7 +45,9 @@ class ReviewDiagnostics:
         """Hints from the code's facts (see fact_diagnostics.py), published with the reviews."""
 
     def set_facts(self, uri: str, diagnostics: list[types.Diagnostic]) -> None:
-        if not diagnostics and not self._facts.get(uri):
+        # The first computation is always published, empty or not: the client then knows the
+        # document was looked at. After that, only a change is.
+        if uri in self._facts and not diagnostics and not self._facts[uri]:
             return
         self._facts[uri] = diagnostics
         self._send(uri)
