@@ -7,6 +7,7 @@ in play. Reads files (a config, a folder of SQL): call it off the event loop.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,16 +52,43 @@ def database_project(folders: Iterable[Path], tables: set[str]) -> DatabaseProje
     migrations = (config.parent / (out[1] if out else "drizzle")).resolve()
     if not migrations.is_dir() or config.parent not in migrations.parents:
         return DatabaseProject(config, None, [])
-    found: list[tuple[Path, str]] = []
-    for sql in sorted(migrations.rglob("*.sql")):
+    found = [
+        (sql, statement)
+        for sql, statement in _statements(migrations)
+        if any(re.search(rf'[\s."`]{re.escape(t)}["`\s(]', statement) for t in tables)
+    ]
+    return DatabaseProject(config, migrations, found[-_MAX_STATEMENTS:])
+
+
+_read: dict[Path, tuple[tuple[tuple[str, int, int], ...], list[tuple[Path, str]]]] = {}
+_read_lock = threading.Lock()
+
+
+def _statements(migrations: Path) -> list[tuple[Path, str]]:
+    """Every index and key statement of a migrations folder, read again only when a file in it
+    changed: a context is built for every action, and a folder may hold hundreds of files."""
+    files = sorted(migrations.rglob("*.sql"))
+    stamp: list[tuple[str, int, int]] = []
+    for sql in files:
         try:
-            if sql.stat().st_size > _MAX_SQL_BYTES:
-                continue
-            body = sql.read_text(encoding="utf-8")
+            info = sql.stat()
+        except OSError:
+            continue
+        stamp.append((str(sql), info.st_mtime_ns, info.st_size))
+    key = tuple(stamp)
+    with _read_lock:
+        known = _read.get(migrations)
+    if known is not None and known[0] == key:
+        return known[1]
+    found: list[tuple[Path, str]] = []
+    for name, _, size in key:
+        if size > _MAX_SQL_BYTES:
+            continue
+        try:
+            body = Path(name).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        for match in _STATEMENT.finditer(body):
-            statement = " ".join(match[1].split())
-            if any(re.search(rf'[\s."`]{re.escape(t)}["`\s(]', statement) for t in tables):
-                found.append((sql, statement))
-    return DatabaseProject(config, migrations, found[-_MAX_STATEMENTS:])
+        found += [(Path(name), " ".join(m[1].split())) for m in _STATEMENT.finditer(body)]
+    with _read_lock:
+        _read[migrations] = (key, found)
+    return found

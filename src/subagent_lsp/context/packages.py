@@ -30,26 +30,41 @@ class Package:
     manifest: dict[str, Any]
 
 
+_parsed: dict[Path, tuple[tuple[int, int], dict[str, Any] | None]] = {}
+_parsed_lock = threading.Lock()
+
+
+def _read_object(path: Path, parse: Callable[[str], Any]) -> dict[str, Any] | None:
+    """An object from a manifest file, parsed again only when the file changed: a context is
+    built for every action and reads the same manifests each time (YAML parses slowly)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    stamp = (info.st_mtime_ns, info.st_size)
+    with _parsed_lock:
+        known = _parsed.get(path)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    data: Any = None
+    if info.st_size <= _MAX_MANIFEST:
+        try:
+            data = parse(path.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+            data = None
+    found = data if isinstance(data, dict) else None
+    with _parsed_lock:
+        _parsed[path] = (stamp, found)
+    return found
+
+
 def read_json(path: Path) -> dict[str, Any] | None:
     """A JSON object from a file (a byte order mark allowed), or None."""
-    try:
-        if path.stat().st_size > _MAX_MANIFEST:
-            return None
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+    return _read_object(path, json.loads)
 
 
 def read_pnpm_workspace(folder: Path) -> dict[str, Any] | None:
-    path = folder / "pnpm-workspace.yaml"
-    try:
-        if path.stat().st_size > _MAX_MANIFEST:
-            return None
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
-    return data if isinstance(data, dict) else None
+    return _read_object(folder / "pnpm-workspace.yaml", yaml.safe_load)
 
 
 def _patterns(folder: Path) -> list[str] | None:
