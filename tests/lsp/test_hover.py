@@ -152,12 +152,13 @@ async def test_facts_never_wait_for_the_model(editor: Editor, fake_api: FakeAnth
     fake_api.enqueue(text_reply("At last.", hold=hold))
     try:
         # The model has not answered, and will not until released: the facts come anyway.
-        text = await asyncio.wait_for(_hover(editor, uri, "const rows = await db", 20), 10)
+        text = await asyncio.wait_for(_hover(editor, uri, "const rows = await db", 20), 30)
         assert text is not None and text.startswith("**Drizzle query** · select")
         assert text.endswith(
             "_backend-engineer's explanation is on the way; hover again in a moment._"
         )
-        await fake_api.wait_for_requests_async(1)
+        # The first explanation loads the model SDK first: seconds on a busy machine.
+        await fake_api.wait_for_requests_async(1, timeout=60)
         assert editor.explained == []
     finally:
         hold.set()
@@ -177,9 +178,10 @@ async def test_a_newer_hover_cancels_the_explanation_in_flight(
     fake_api.enqueue(text_reply("slow " * 30, hold=hold), text_reply("The schema."))
     try:
         await _hover(editor, uri, "const rows = await db", 20)
-        await fake_api.wait_for_requests_async(1)
+        # The first explanation loads the model SDK first: seconds on a busy machine.
+        await fake_api.wait_for_requests_async(1, timeout=60)
         await _hover(editor, uri, "listPostsQuery.parse", 3)
-        assert await fake_api.wait_for_disconnect_async(timeout=10)
+        assert await fake_api.wait_for_disconnect_async(timeout=30)
     finally:
         hold.set()
     await wait_until(lambda: len(editor.explained) >= 1, timeout=30)
@@ -197,7 +199,7 @@ async def test_a_burst_of_hovers_keeps_one_model_request_in_flight(
     try:
         for n, (needle, delta) in enumerate(targets):
             await _hover(editor, uri, needle, delta)
-            await fake_api.wait_for_requests_async(n + 1)
+            await fake_api.wait_for_requests_async(n + 1, timeout=60)
             if n:
                 # The newer hover has closed the older one's connection before its own ran long.
                 await asyncio.to_thread(lambda k=n: _wait_disconnects(fake_api, k))
