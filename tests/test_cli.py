@@ -138,7 +138,8 @@ def test_the_server_also_speaks_lsp_over_tcp(home: Path) -> None:
         reply = next(m for m in _messages(received) if m.get("id") == 1)
         assert reply["result"]["serverInfo"]["name"] == "subagent-lsp"
         assert reply["result"]["capabilities"]["codeActionProvider"]["codeActionKinds"] == [
-            "refactor.rewrite.agent"
+            "refactor.rewrite.agent",
+            "quickfix",
         ]
     finally:
         server.terminate()

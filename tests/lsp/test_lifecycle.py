@@ -224,7 +224,10 @@ def test_initialize_is_answered_once_and_what_follows_at_once_is_handled(
         }
     )
     capabilities = raw.response(1)["result"]["capabilities"]
-    assert capabilities["codeActionProvider"]["codeActionKinds"] == ["refactor.rewrite.agent"]
+    assert capabilities["codeActionProvider"]["codeActionKinds"] == [
+        "refactor.rewrite.agent",
+        "quickfix",
+    ]
     route = project / "src/routes/users.ts"
     text = route.read_text(encoding="utf-8")
     line = text[: text.index('app.post("/users"')].count("\n")
