@@ -22,7 +22,7 @@ from ..backend.targets import target_at
 from ..exclusions import Exclusions
 from ..overlay import DocumentSnapshot
 from ..positions import LineIndex
-from ..project import display_path, home_first, read_project_facts
+from ..project import ProjectFacts, display_path, home_first, read_project_facts
 from ..redaction import redact
 from ..syntax.declarations import Symbol, declarations
 from ..syntax.imports import imports
@@ -128,9 +128,8 @@ def _selection_item(display: str, src: SourceFile, target: Target, budget: int) 
 
 
 def _project_item(
-    path: Path, roots: tuple[Path, ...], resolver: ModuleResolver
+    path: Path, facts: ProjectFacts, roots: tuple[Path, ...], resolver: ModuleResolver
 ) -> ContextItem | None:
-    facts = read_project_facts(path, roots)
     top = resolver.packages.monorepo_of(path)
     versions = _pinned(facts.versions, top)
     lines = [f"- {name} {version}" for name, version in versions.items()]
@@ -206,13 +205,16 @@ def _workspace_dependencies(
 
 
 def _database_item(
-    path: Path, roots: tuple[Path, ...], resolver: ModuleResolver, tables: set[str]
+    path: Path,
+    package: Path | None,
+    roots: tuple[Path, ...],
+    resolver: ModuleResolver,
+    tables: set[str],
 ) -> ContextItem | None:
-    """The drizzle-kit project of the tables in play: its config, the indexes and keys its
-    migrations already create on them, the package's `db:` scripts."""
+    """The drizzle-kit project of the tables in play (``package`` is the file's package.json):
+    its config, the indexes and keys its migrations already create on them, the `db:` scripts."""
     if not tables:
         return None
-    package = read_project_facts(path, roots).package_json
     folders = [package.parent] if package is not None else []
     top = resolver.packages.monorepo_of(path)
     if top is not None:
@@ -287,10 +289,12 @@ def gather_context(
         if gatherer.add(3, "local", found, "declared in this file and used by the selection"):
             gatherer.follow(found, 3)
 
-    project = _project_item(path, roots, index.resolver)
+    # Read once: the project facts and the database project both start from the package.json.
+    facts = read_project_facts(path, roots)
+    project = _project_item(path, facts, roots, index.resolver)
     if project is not None:
         items.append(project)
-    database = _database_item(path, roots, index.resolver, gatherer.tables)
+    database = _database_item(path, facts.package_json, roots, index.resolver, gatherer.tables)
     if database is not None:
         items.append(database)
     items.sort(key=lambda item: item.priority)
