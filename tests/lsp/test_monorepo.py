@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest_asyncio
 from lsprotocol import types
@@ -131,16 +132,15 @@ async def test_a_route_hover_answers_in_a_nested_package(
     assert hover is not None and "**GET /items/:id** · Fastify route" in str(hover.contents)
 
 
-def test_context_reads_the_facts_of_the_package_the_file_belongs_to(tmp_path: Path) -> None:
-    repo = _monorepo(tmp_path, git=True)
-    route = repo / "apps" / "api" / "src" / "routes" / "items.ts"
+def _context(repo: Path, file: Path, line: int) -> dict[str, Any]:
+    """What `subagent-lsp context FILE:LINE --json` prints, with the repository as the root."""
     done = subprocess.run(
         [
             sys.executable,
             "-m",
             "subagent_lsp",
             "context",
-            f"{route}:10",
+            f"{file}:{line}",
             "--json",
             "--root",
             str(repo),
@@ -149,7 +149,14 @@ def test_context_reads_the_facts_of_the_package_the_file_belongs_to(tmp_path: Pa
         text=True,
         check=True,
     )
-    context = json.loads(done.stdout)
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def test_context_reads_the_facts_of_the_package_the_file_belongs_to(tmp_path: Path) -> None:
+    repo = _monorepo(tmp_path, git=True)
+    route = repo / "apps" / "api" / "src" / "routes" / "items.ts"
+    context = _context(repo, route, 10)
     text = context["text"]
     assert "- fastify ^5.1.0" in text and "- zod ^3.23.8" in text
     assert 'package.json "type": "module"' in text
@@ -178,22 +185,7 @@ def test_workspace_packages_resolve_to_their_source(tmp_path: Path) -> None:
 def test_context_follows_workspace_packages_and_pnpm_catalogs(tmp_path: Path) -> None:
     repo = _monorepo(tmp_path, git=True)
     route = repo / "apps" / "api" / "src" / "routes" / "items.ts"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "subagent_lsp",
-            "context",
-            f"{route}:14",
-            "--json",
-            "--root",
-            str(repo),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    context = json.loads(done.stdout)
+    context = _context(repo, route, 14)
     reasons = {item["symbol"]: item["reason"] for item in context["items"]}
     assert (
         reasons["items"] == "`items` is imported from '@acme/db' through `packages/db/src/index.ts`"
