@@ -176,14 +176,22 @@ def _annotated(
 
 
 def build_workspace_edit(
-    files: Sequence[PlannedFile], caps: EditCapabilities, *, label: str
+    files: Sequence[PlannedFile],
+    caps: EditCapabilities,
+    *,
+    label: str,
+    confirm: bool | None = None,
 ) -> types.WorkspaceEdit:
+    """``confirm``: whether the editor should ask before applying (where it can); by default only
+    for changes that reach beyond one existing file."""
     creates = any(planned.old_text is None for planned in files)
     if creates and not caps.create_files:
         raise EditNotSupported(
             "the change creates a file, and this editor cannot create files through the language server"
         )
-    confirm = caps.change_annotations and caps.document_changes and (creates or len(files) > 1)
+    if confirm is None:
+        confirm = creates or len(files) > 1
+    confirm = confirm and caps.change_annotations and caps.document_changes
     annotation = _ANNOTATION_ID if confirm else None
     if not caps.document_changes:
         return types.WorkspaceEdit(

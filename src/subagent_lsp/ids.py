@@ -22,7 +22,25 @@ LIST_AGENTS = "subagent-lsp.listAgents"
 RELOAD_AGENTS = "subagent-lsp.reloadAgents"
 STATUS = "subagent-lsp.status"
 """What the server is doing: {version, agents, agentFiles, agentFolders, openDocuments,
-runningActions, runningExplanations, modelSdk ("not loaded", "loading", "loaded"), tasks}."""
+runningActions, runningExplanations, pendingChanges, modelSdk ("not loaded", "loading", "loaded"), tasks}."""
 
-COMMANDS = (EXPLAIN, RUN_ACTION, ASK, LIST_AGENTS, RELOAD_AGENTS, STATUS)
+ACCEPT_EDIT = "subagent-lsp.acceptEdit"
+"""Apply a change waiting for review: [id]; answers {applied, message, files}."""
+DISCARD_EDIT = "subagent-lsp.discardEdit"
+"""Drop a change waiting for review: [id]; answers {discarded, message}."""
+
+REVIEW_EDIT = "subagent-lsp/reviewEdit"
+"""Server -> client notification, to clients that announce experimental.subagentLsp.reviewEdits:
+{id, label, agent, summary, files: [{uri, path, original (null for a new file), proposed}]}."""
+
+COMMANDS = (
+    EXPLAIN,
+    RUN_ACTION,
+    ASK,
+    ACCEPT_EDIT,
+    DISCARD_EDIT,
+    LIST_AGENTS,
+    RELOAD_AGENTS,
+    STATUS,
+)
 """In the order the server registers them, which is the order `initialize` announces them."""

@@ -1,4 +1,6 @@
-"""pygls wiring: capabilities and handlers that delegate to the domain modules."""
+"""pygls wiring: capabilities and handlers that delegate to the domain modules.
+
+The entry point loads this module and takes `server` and `setup_logging` from it."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import asyncio
 import logging
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from lsprotocol import types
 from lsprotocol.types import ResponseError
@@ -24,6 +26,7 @@ from .lsp.agent_diagnostics import agent_diagnostics
 from .lsp.documents import path_to_uri, uri_to_path
 from .lsp.fact_diagnostics import FactDiagnostics
 from .lsp.hover import HoverRunner
+from .lsp.logs import setup_logging as setup_logging
 from .lsp.review import ReviewDiagnostics
 from .lsp.session import Session
 from .model.client import sdk_state
@@ -347,6 +350,16 @@ async def ask(ls: SubagentServer, *args: Any) -> dict[str, Any]:
     return await ls.runner.run_command(args, free_form=True)
 
 
+@server.command(ids.ACCEPT_EDIT)
+async def accept_edit(ls: SubagentServer, *args: Any) -> dict[str, Any]:
+    return await ls.runner.edits.accept(args)
+
+
+@server.command(ids.DISCARD_EDIT)
+def discard_edit(ls: SubagentServer, *args: Any) -> dict[str, Any]:
+    return ls.runner.edits.discard(args)
+
+
 @server.command(ids.LIST_AGENTS)
 async def list_agents(ls: SubagentServer, *args: Any) -> list[dict[str, Any]]:
     session = ls.session
@@ -383,48 +396,7 @@ async def status(ls: SubagentServer, *args: Any) -> dict[str, Any]:
         "openDocuments": len(ls.workspace.text_documents),
         "runningActions": ls.runner.running,
         "runningExplanations": ls.hover.running,
+        "pendingChanges": ls.runner.edits.pending,
         "modelSdk": sdk_state(),
         "tasks": len(asyncio.all_tasks()) - 1,
     }
-
-
-class _ClientLogHandler(logging.Handler):
-    """Forward our log records to the editor's log (window/logMessage) once a client is attached."""
-
-    _LEVELS: ClassVar[dict[int, types.MessageType]] = {
-        logging.ERROR: types.MessageType.Error,
-        logging.WARNING: types.MessageType.Warning,
-        logging.INFO: types.MessageType.Info,
-    }
-
-    def __init__(self, ls: LanguageServer) -> None:
-        super().__init__()
-        self._ls = ls
-        self._emitting = False
-
-    def emit(self, record: logging.LogRecord) -> None:
-        # Sending can itself log; never recurse, and never log before the transport exists.
-        if self._emitting or getattr(self._ls.protocol, "writer", None) is None:
-            return
-        self._emitting = True
-        try:
-            kind = self._LEVELS.get(record.levelno, types.MessageType.Log)
-            self._ls.window_log_message(
-                types.LogMessageParams(type=kind, message=self.format(record))
-            )
-        except Exception:
-            pass
-        finally:
-            self._emitting = False
-
-
-def setup_logging(ls: LanguageServer, level: str) -> None:
-    package = logging.getLogger("subagent_lsp")
-    package.setLevel(level)
-    stderr = logging.StreamHandler()
-    stderr.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger().addHandler(stderr)
-    logging.getLogger().setLevel(logging.WARNING)
-    client = _ClientLogHandler(ls)
-    client.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-    package.addHandler(client)

@@ -63,6 +63,9 @@ class Settings:
     menu_agents: tuple[str, ...] = ()
     """Agents whose actions the code action menu shows: names, or ["all"]; by default the best
     editing agent for backend work and the best read-only reviewer."""
+    edit_review: str = "review"
+    """`review`: an agent's change is shown for accept or discard before it lands (agents in
+    `acceptEdits` mode excepted); `direct`: every change lands at once, as an undoable edit."""
     hover_mode: str = "model"
     """Hover: `model` (facts, then the agent's explanation), `static` (facts only) or `off`."""
     hover_model: str = "haiku"
@@ -121,6 +124,9 @@ class Settings:
         if changes.get("hover_mode", "model") not in ("model", "static", "off"):
             log.warning("ignoring %s.hover.mode: use model, static or off", SECTION)
             changes.pop("hover_mode")
+        if changes.get("edit_review", "review") not in ("review", "direct"):
+            log.warning("ignoring %s.editReview: use review or direct", SECTION)
+            changes.pop("edit_review")
         return replace(self, **changes)
 
 

@@ -133,6 +133,8 @@ class Editor:
     registrations: list[types.Registration] = field(default_factory=list)
     explained: list[Any] = field(default_factory=list)
     """`subagent-lsp/explanationReady` notifications received, in order."""
+    proposals: list[Any] = field(default_factory=list)
+    """`subagent-lsp/reviewEdit` notifications received, in order."""
 
     def uri(self, relative: str) -> str:
         return client_uri((self.root / relative).resolve(), self.preset)
@@ -146,8 +148,12 @@ class Editor:
         *,
         folders: bool = True,
         more_folders: Sequence[Path] = (),
+        review_edits: bool = False,
     ) -> types.InitializeResult:
+        """``review_edits``: announce a review UI, as the editor packages do."""
         caps = client_capabilities(PRESETS[self.preset])
+        if review_edits:
+            caps.experimental = {"subagentLsp": {"reviewEdits": True}}
         self.version_step = 2 if self.preset == "neovim" else 1
 
         async def apply_edit(
@@ -166,6 +172,11 @@ class Editor:
             self.explained.append(params)
 
         self.client.feature("subagent-lsp/explanationReady")(explanation_ready)
+
+        def review_edit(params: Any) -> None:
+            self.proposals.append(params)
+
+        self.client.feature("subagent-lsp/reviewEdit")(review_edit)
         _tell_code_actions_from_commands(self.client)
         root_uri = client_uri(self.root.resolve(), self.preset)
         result = await self.client.initialize_session(

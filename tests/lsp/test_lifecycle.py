@@ -380,3 +380,52 @@ def test_shutdown_while_an_action_runs_cancels_it_and_exits_cleanly(
                 process.kill()
             process.wait(10)
     assert log.stat().st_size < 100_000, log.read_text(encoding="utf-8", errors="replace")[-2000:]
+
+
+def test_an_expected_refusal_is_one_log_line_for_the_editor_and_nothing_on_stderr(
+    raw: RawClient, project: Path
+) -> None:
+    # Editors record every stderr line as an error: a harmless refusal must not land there.
+    raw.send(
+        {
+            "id": 1,
+            "method": "initialize",
+            "params": {"processId": None, "rootUri": project.as_uri(), "capabilities": {}},
+        }
+    )
+    raw.response(1)
+    raw.send({"method": "initialized", "params": {}})
+    uri = (project / "src/routes/users.ts").as_uri()
+    text = (project / "src/routes/users.ts").read_text(encoding="utf-8")
+    raw.send(
+        {
+            "method": "textDocument/didOpen",
+            "params": {
+                "textDocument": {"uri": uri, "languageId": "typescript", "version": 1, "text": text}
+            },
+        }
+    )
+    raw.send(
+        {
+            "id": 2,
+            "method": "workspace/executeCommand",
+            "params": {
+                "command": "subagent-lsp.explain",
+                "arguments": [{"uri": uri, "position": {"line": 0, "character": 0}}],
+            },
+        }
+    )
+    refused = raw.response(2)
+    assert (
+        "nothing" in refused["error"]["message"].lower()
+        or "no route" in (refused["error"]["message"])
+    )
+    raw.send({"id": 3, "method": "shutdown"})
+    raw.response(3)
+    logged = [m["params"] for m in raw.received if m.get("method") == "window/logMessage"]
+    refusal = [p for p in logged if "refused" in p["message"]]
+    assert refusal and refusal[0]["type"] == 3, "one Info line in the editor's log"
+    assert "Traceback" not in refusal[0]["message"]
+    raw.send({"method": "exit"})
+    assert raw.process.wait(20) == 0
+    assert raw.log.read_text(encoding="utf-8") == "", "stderr stays for real failures"

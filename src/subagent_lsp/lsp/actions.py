@@ -25,9 +25,9 @@ from ..syntax.comments import find_instruction
 from ..syntax.declarations import Symbol
 from ..syntax.source import SourceFile, language_for
 from . import commands
-from .apply import CannotApply, plan_files, workspace_edit
 from .documents import uri_to_path
 from .progress import ActionProgress, cancel_task_soon
+from .proposals import AgentChange, EditDelivery
 from .review import ReviewDiagnostics
 from .session import OpenFile, Session
 
@@ -72,6 +72,7 @@ class ActionRunner:
         self._session = session
         self._reviews = reviews
         self._by_request: dict[MsgId, asyncio.Task[Any]] = {}
+        self.edits = EditDelivery(session, self._show)
 
     def code_actions(self, file: OpenFile, rng: types.Range) -> list[types.CodeAction]:
         """Instant, from the open document alone: no model call, no file read."""
@@ -220,54 +221,36 @@ class ActionRunner:
 
     async def _run(self, job: ActionJob, title: str, progress: ActionProgress) -> dict[str, Any]:
         session = self._session
-        server = session.server
         roots = session.roots(job.path)
-        label = f"{job.agent.name}: {title}"
         try:
             result = await run_action(
                 job, session.settings, session.view(roots), progress.update, session.clients.get
             )
-            if not result.changes:
-                # A read-only agent's answer: shown, its findings as diagnostics, nothing applied.
-                shown = self._reviews.publish(
-                    job.agent.name,
-                    [(session.client_uri(r.path), r.finding, r.text) for r in result.findings],
-                )
-                answer = " ".join(result.summary.split()) or "no findings"
-                message = f"{job.agent.name}: {answer}"
-                if shown:
-                    message += f" ({shown} findings shown on the code)"
-                progress.end("Done")
-                self._show(types.MessageType.Info, message)
-                return {"applied": False, "message": message, "files": [], "review": result.summary}
-            display = {c.path: display_path(c.path, roots) for c in result.changes}
-            plan = await plan_files(result.changes, server.workspace, display)
-            edit = workspace_edit(plan, server.client_capabilities, session.encoding, label)
-        except (ActionFailed, CannotApply) as exc:
-            message = str(exc)
-            if isinstance(exc, CannotApply):
-                message = f"{job.agent.name}'s edit was not applied: {message}."
+        except ActionFailed as exc:
             progress.end("Failed")
-            self._show(types.MessageType.Error, message)
-            return {"applied": False, "message": message, "files": []}
-
-        files = [planned.uri for planned in plan.files]
-        response = await server.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=edit, label=label)
+            self._show(types.MessageType.Error, str(exc))
+            return {"applied": False, "message": str(exc), "files": []}
+        if not result.changes:
+            # A read-only agent's answer: shown, its findings as diagnostics, nothing applied.
+            shown = self._reviews.publish(
+                job.agent.name,
+                [(session.client_uri(r.path), r.finding, r.text) for r in result.findings],
+            )
+            answer = " ".join(result.summary.split()) or "no findings"
+            message = f"{job.agent.name}: {answer}"
+            if shown:
+                message += f" ({shown} findings shown on the code)"
+            progress.end("Done")
+            self._show(types.MessageType.Info, message)
+            return {"applied": False, "message": message, "files": [], "review": result.summary}
+        change = AgentChange(
+            job.agent.name,
+            # "Ask NAME" names the agent already.
+            title if job.action_id == ASK else f"{job.agent.name}: {title}",
+            result.summary,
+            result.changes,
+            {c.path: display_path(c.path, roots) for c in result.changes},
         )
-        if not response.applied:
-            reason = response.failure_reason or "the document changed before the edit arrived"
-            message = f"The editor did not apply {job.agent.name}'s edit: {reason}."
-            progress.end("Not applied")
-            self._show(types.MessageType.Warning, message)
-            return {"applied": False, "message": message, "files": files}
-
-        names = ", ".join(display.values())
-        message = f"{job.agent.name} changed {names}"
-        if plan.rebased:
-            message += " (re-applied onto your newer text)"
-        if result.summary:
-            message += f": {' '.join(result.summary.split())}"
-        progress.end("Done")
-        self._show(types.MessageType.Info, message)
-        return {"applied": True, "message": message, "files": files}
+        delivered = await self.edits.deliver(change, direct=self.edits.applies_directly(job.agent))
+        progress.end(delivered.progress)
+        return delivered.answer

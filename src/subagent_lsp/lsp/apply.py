@@ -80,10 +80,15 @@ async def plan_files(
 
 
 def workspace_edit(
-    plan: Plan, client: types.ClientCapabilities | None, encoding: str, label: str
+    plan: Plan,
+    client: types.ClientCapabilities | None,
+    encoding: str,
+    label: str,
+    *,
+    confirm: bool,
 ) -> types.WorkspaceEdit:
     caps = EditCapabilities.from_client(client, encoding)
     try:
-        return build_workspace_edit(plan.files, caps, label=label)
+        return build_workspace_edit(plan.files, caps, label=label, confirm=confirm)
     except EditNotSupported as exc:
         raise CannotApply(str(exc)) from exc
