@@ -125,16 +125,26 @@ class SubagentServer(LanguageServer):
         async with self._reload_lock:
             roots = session.roots()
             settings = session.settings
-            user_dir = settings.user_dir()
+            # A folder's own settings may keep its agent files out (an untrusted folder).
+            each_settings = {root: session.settings_for(root) for root in roots}
+            trusted = [root for root in roots if each_settings[root].workspace_agents]
 
             def load() -> tuple[AgentSet, dict[Path, AgentSet]]:
-                found = discover(roots, user_dir, include_workspace=settings.workspace_agents)
+                found = discover(
+                    trusted if len(roots) > 1 else roots,
+                    settings.user_dir(),
+                    include_workspace=bool(trusted),
+                )
                 if len(roots) < 2:
                     return found, {}
                 # Each folder keeps its own agents; the merged set answers `listAgents`.
                 each = {
-                    root: discover([root], user_dir, include_workspace=settings.workspace_agents)
-                    for root in roots
+                    root: discover(
+                        [root],
+                        folder.user_dir(),
+                        include_workspace=folder.workspace_agents,
+                    )
+                    for root, folder in each_settings.items()
                 }
                 return found, each
 
@@ -168,15 +178,32 @@ class SubagentServer(LanguageServer):
         caps = self.client_capabilities.workspace
         if not (caps and caps.configuration):
             return
+        # With several folders, each folder's own values too (an editor scopes them by uri).
+        folders = [
+            (path, folder.uri)
+            for folder in self.workspace.folders.values()
+            if (path := uri_to_path(folder.uri)) is not None
+        ]
+        if len(folders) < 2:
+            folders = []
+        items = [types.ConfigurationItem(section=SECTION)] + [
+            types.ConfigurationItem(scope_uri=uri, section=SECTION) for _, uri in folders
+        ]
         try:
             result = await self.workspace_configuration_async(
-                types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+                types.ConfigurationParams(items=items)
             )
         except Exception as exc:
             log.info("workspace/configuration failed: %s", exc)
             return
+        session = self.session
         if result and isinstance(result[0], dict):
-            self.session.settings = self.session.settings.merged(result[0])
+            session.settings = session.settings.merged(result[0])
+        session.folder_settings = {
+            path: session.settings.merged(answer)
+            for (path, _), answer in zip(folders, (result or [])[1:], strict=False)
+            if isinstance(answer, dict)
+        }
 
 
 server = SubagentServer()

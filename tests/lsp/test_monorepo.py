@@ -1,5 +1,6 @@
 """Monorepos as users have them: agents kept at the repository root while the editor opens a
-package, project facts from the nearest package, several workspace folders with their own agents."""
+package, project facts from the nearest package, several workspace folders with their own agents
+and settings."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from lsprotocol import types
 
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
 from tests.helpers import FIXTURES
-from tests.lsp.editor import Editor, server_config
+from tests.lsp.editor import Editor, client_uri, server_config
 
 
 def _monorepo(tmp_path: Path, *, git: bool) -> Path:
@@ -247,3 +248,42 @@ async def test_the_teams_conventions_reach_the_agent(
     assert "Every route validates its input with Zod." in rules
     # In the cached prefix: the cache mark closes the block after them.
     assert fake_api.requests[0].body["system"][-1]["cache_control"] == {"type": "ephemeral"}
+
+
+async def test_each_workspace_folder_keeps_its_own_settings(
+    tmp_path: Path, server_env: dict[str, str], editors: list[Editor]
+) -> None:
+    repo = _monorepo(tmp_path, git=False)
+    api, db = repo / "apps" / "api", repo / "packages" / "db"
+    (db / ".claude" / "agents").mkdir(parents=True)
+    (db / ".claude" / "agents" / "beta.md").write_text(
+        "---\nname: beta\ndescription: The beta agent.\n---\nYou are beta.\n", encoding="utf-8"
+    )
+    client = await server_config(server_env).start()
+    editor = Editor(client, api, "neovim")
+    editors.append(editor)
+    # The editor answers each folder's own values, as VS Code does for folder settings.
+    client.set_configuration({"hoverMode": "static"}, section="subagentLsp")
+    client.set_configuration(
+        {"hoverMode": "off", "workspaceAgents": False},
+        section="subagentLsp",
+        scope_uri=client_uri(db.resolve(), "neovim"),
+    )
+    await editor.initialize(more_folders=[db])
+    in_api = editor.open("src/routes/items.ts")
+    in_db = editor.open("../../packages/db/src/schema.ts")
+
+    async def hover(uri: str, needle: str) -> types.Hover | None:
+        return await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=editor.range_of(uri, needle, empty=True).start,
+            )
+        )
+
+    assert await hover(in_api, 'app.get("/items') is not None
+    assert await hover(in_db, "ownerId: integer") is None, "hovers are off in that folder"
+    db_titles = await _titles(editor, in_db, "ownerId: integer")
+    assert db_titles and not any("beta" in title for title in db_titles), (
+        "the folder's own agent files stay unread where its settings say so"
+    )

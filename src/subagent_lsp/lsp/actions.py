@@ -88,13 +88,17 @@ class ActionRunner:
         facts = code_facts(source, target, self._memory_finder(file))
         instruction = find_instruction(source, start, end, target)
         offered = offered_actions(
-            agents.ordered(), agents.default(), facts, instruction, session.settings.menu_agents
+            agents.ordered(),
+            agents.default(),
+            facts,
+            instruction,
+            session.settings_for(file.path).menu_agents,
         )
         return [_code_action(file.uri, rng, item) for item in offered]
 
     def _memory_finder(self, file: OpenFile) -> Callable[[str], Symbol | None]:
         """Names looked up in what is already in memory; what would need the disk is unknown."""
-        view = self._session.view(self._session.roots(file.path))
+        view = self._session.view_for(file.path)
         lookup = Lookup(view.index, view.documents, view.exclusions, peek=True)
 
         def find(name: str) -> Symbol | None:
@@ -153,7 +157,7 @@ class ActionRunner:
             raise JsonRpcInvalidParams(
                 f"{path} is outside the workspace folders, so no agent may read it."
             )
-        if self._session.view(roots).exclusions.is_excluded(path):
+        if self._session.view_for(path).exclusions.is_excluded(path):
             raise JsonRpcInvalidParams(
                 f"{display_path(path, roots)} is excluded from what agents may read "
                 "(secrets, dependencies, build output, .gitignore and the exclude setting)."
@@ -224,7 +228,11 @@ class ActionRunner:
         roots = session.roots(job.path)
         try:
             result = await run_action(
-                job, session.settings, session.view(roots), progress.update, session.clients.get
+                job,
+                session.settings_for(job.path),
+                session.view_for(job.path),
+                progress.update,
+                session.clients.get,
             )
         except ActionFailed as exc:
             progress.end("Failed")
@@ -251,6 +259,8 @@ class ActionRunner:
             result.changes,
             {c.path: display_path(c.path, roots) for c in result.changes},
         )
-        delivered = await self.edits.deliver(change, direct=self.edits.applies_directly(job.agent))
+        delivered = await self.edits.deliver(
+            change, direct=self.edits.applies_directly(job.agent, job.path)
+        )
         progress.end(delivered.progress)
         return delivered.answer

@@ -35,9 +35,6 @@ class FactDiagnostics:
         previous = self._pending.get(uri)
         if previous is not None and not previous.done():
             previous.cancel()
-        if not self._session.settings.diagnostics:
-            self._board.set_facts(uri, [])
-            return
         task = asyncio.ensure_future(self._run(uri))
         self._pending[uri] = task
         task.add_done_callback(
@@ -53,8 +50,10 @@ class FactDiagnostics:
         file = self._session.open_file(uri)
         if file is None or file.path is None:
             return
-        roots = self._session.roots(file.path)
-        view = self._session.view(roots)
+        if not self._session.settings_for(file.path).diagnostics:
+            self._board.set_facts(uri, [])
+            return
+        view = self._session.view_for(file.path)
         try:
             found = await asyncio.to_thread(self._facts, file, view)
         except Exception:

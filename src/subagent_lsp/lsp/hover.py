@@ -31,6 +31,7 @@ from ..peek import NeedsDisk
 from ..pipeline import WorkspaceView, context_for
 from ..project import display_path
 from ..prompt import build_explanation_request
+from .documents import uri_to_path
 from .session import OpenFile, Session
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class HoverRunner:
     def _lookup(self, file: OpenFile) -> tuple[WorkspaceView, Callable[[Path], str]]:
         """The workspace view for a file, taken on the event loop (it reads the open documents)."""
         roots = self._session.roots(file.path)
-        return self._session.view(roots), lambda path: display_path(path, roots)
+        return self._session.view_for(file.path), lambda path: display_path(path, roots)
 
     @staticmethod
     def _facts(
@@ -101,27 +102,28 @@ class HoverRunner:
         session = self._session
         file, facts = hovered.file, hovered.facts
         assert file.path is not None, "facts_at hovers files on disk only"
-        view = session.view(session.roots(file.path))
+        view = session.view_for(file.path)
+        settings = session.settings_for(file.path)
         context = await asyncio.to_thread(
             context_for,
             file.path,
             file.source,
             facts.code_start,
             facts.code_end,
-            session.settings,
+            settings,
             view,
         )
         return build_explanation_request(
             agent=agent,
-            model=session.settings.hover_model_id(),
+            model=settings.hover_model_id(),
             facts=facts.markdown,
             context=context,
-            settings=session.settings,
+            settings=settings,
         )
 
     async def hover(self, params: types.HoverParams) -> types.Hover | None:
         session = self._session
-        settings = session.settings
+        settings = session.settings_for(uri_to_path(params.text_document.uri))
         if settings.hover_mode == "off":
             return None
         hovered = await self.facts_at(params.text_document.uri, params.position)
@@ -153,7 +155,7 @@ class HoverRunner:
 
     def _memo_key(self, hovered: _Hovered, agent: Agent) -> tuple[object, ...]:
         facts = hovered.facts
-        model = self._session.settings.hover_model_id()
+        model = self._session.settings_for(hovered.file.path).hover_model_id()
         generation = self._session.generation
         return (hovered.file.uri, generation, facts.code_start, facts.code_end, agent.name, model)
 
@@ -179,7 +181,7 @@ class HoverRunner:
     async def _explain_in_background(
         self, hovered: _Hovered, agent: Agent, memo: tuple[object, ...]
     ) -> None:
-        settings = self._session.settings
+        settings = self._session.settings_for(hovered.file.path)
         model = settings.hover_model_id()
         try:
             request = await self._request(hovered, agent)
@@ -228,7 +230,7 @@ class HoverRunner:
         task = asyncio.current_task()
         if task is not None:
             self._inflight[uri] = task
-        settings = self._session.settings
+        settings = self._session.settings_for(uri_to_path(uri))
         try:
             await load_sdk(settings)
             text = await explain(self._session.clients.get(settings), request)
@@ -269,7 +271,7 @@ class HoverRunner:
         try:
             text = await self._explain_once(hovered.file.uri, key, request)
         except Exception as exc:
-            sentence = sentence_for(exc, session.settings, request.model)
+            sentence = sentence_for(exc, session.settings_for(hovered.file.path), request.model)
             show(types.ShowMessageParams(type=types.MessageType.Error, message=sentence))
             return {"markdown": None, "error": sentence}
         self.explained.add(_explained(hovered))

@@ -74,9 +74,12 @@ class EditDelivery:
         self._pending: OrderedDict[str, AgentChange] = OrderedDict()
         self._ids = itertools.count(1)
 
-    def applies_directly(self, agent: Agent) -> bool:
+    def applies_directly(self, agent: Agent, path: Path) -> bool:
+        """As Claude Code: an agent in `acceptEdits` mode does not ask; nor does anyone whose
+        folder's settings say `editReview: direct`."""
         return (
-            agent.permission_mode in DIRECT_MODES or self._session.settings.edit_review == "direct"
+            agent.permission_mode in DIRECT_MODES
+            or self._session.settings_for(path).edit_review == "direct"
         )
 
     @property

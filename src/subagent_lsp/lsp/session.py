@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
@@ -27,6 +29,8 @@ from ..syntax.source import SourceFile, SyntaxLanguage, language_for
 from .documents import client_uri, document, open_documents, uri_to_path, workspace_roots
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 # Seconds a request waits for the first agent load before answering without agents.
 _AGENT_LOAD_WAIT = 10.0
@@ -76,6 +80,9 @@ class Session:
     def __init__(self, server: LanguageServer) -> None:
         self.server = server
         self.settings = Settings()
+        """What applies where no workspace folder says otherwise."""
+        self.folder_settings: dict[Path, Settings] = {}
+        """With several workspace folders, each folder's own (the editor's folder-scoped values)."""
         self.agents = AgentSet({}, ())
         """Every workspace folder's agents together: what `listAgents` and `status` show."""
         self.folder_agents: dict[Path, AgentSet] = {}
@@ -88,7 +95,7 @@ class Session:
         self.clients = ClientPool()
         self._index: ProjectIndex | None = None
         self._documents: tuple[int, dict[Path, DocumentSnapshot]] | None = None
-        self._exclusions: Exclusions | None = None
+        self._exclusions: dict[tuple[tuple[Path, ...], tuple[str, ...]], Exclusions] = {}
 
     @property
     def encoding(self) -> str:
@@ -102,10 +109,11 @@ class Session:
 
     def agents_for(self, path: Path | None) -> AgentSet:
         """The agents that apply to a file: those of the workspace folder holding it."""
-        holders = [root for root in self.folder_agents if path is not None and root in path.parents]
-        if not holders:
-            return self.agents
-        return self.folder_agents[max(holders, key=lambda root: len(root.parts))]
+        return _innermost(self.folder_agents, path, self.agents)
+
+    def settings_for(self, path: Path | None) -> Settings:
+        """The settings that apply to a file: those of the workspace folder holding it."""
+        return _innermost(self.folder_settings, path, self.settings)
 
     def document(self, uri: str) -> TextDocument | None:
         return document(self.server.workspace, uri)
@@ -127,20 +135,38 @@ class Session:
     def roots(self, fallback_file: Path | None = None) -> tuple[Path, ...]:
         return workspace_roots(self.server.workspace, fallback_file)
 
-    def view(self, roots: tuple[Path, ...]) -> WorkspaceView:
+    def view(
+        self, roots: tuple[Path, ...], exclude: tuple[str, ...] | None = None
+    ) -> WorkspaceView:
         """The workspace for a request, over folders from roots() (already resolved). Parse trees,
         tsconfig and .gitignore files are kept while the folders and the exclude setting stay."""
         if self._index is None or self._index.roots != roots:
             self._index = ProjectIndex(roots)
-        exclusions = self._exclusions
-        if (
-            exclusions is None
-            or exclusions.roots != roots
-            or exclusions.patterns != self.settings.exclude
-        ):
-            exclusions = self._exclusions = Exclusions(roots, self.settings.exclude)
+        patterns = self.settings.exclude if exclude is None else exclude
+        exclusions = self._exclusions.get((roots, patterns))
+        if exclusions is None:
+            if len(self._exclusions) >= _EXCLUSION_SETS:
+                self._exclusions.clear()
+            exclusions = self._exclusions[(roots, patterns)] = Exclusions(roots, patterns)
         # Taken anew only when a document opened, changed or closed: with two thousand files
         # open, taking it for every request cost more than the request itself.
         if self._documents is None or self._documents[0] != self.generation:
             self._documents = (self.generation, open_documents(self.server.workspace))
         return WorkspaceView(self._index.roots, self._documents[1], exclusions, self._index)
+
+    def view_for(self, path: Path | None) -> WorkspaceView:
+        """The workspace as a request about ``path`` sees it, with its folder's exclusions."""
+        return self.view(self.roots(path), self.settings_for(path).exclude)
+
+
+_EXCLUSION_SETS = 8
+"""One per workspace folder with exclusions of its own is plenty."""
+
+
+def _innermost(by_folder: Mapping[Path, _T], path: Path | None, default: _T) -> _T:
+    holders = [
+        root for root in by_folder if path is not None and (root == path or root in path.parents)
+    ]
+    if not holders:
+        return default
+    return by_folder[max(holders, key=lambda root: len(root.parts))]
