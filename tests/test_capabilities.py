@@ -110,3 +110,25 @@ def test_claude_code_fields_are_read(front: str, expected: dict[str, object]) ->
 def test_what_the_editor_cannot_use_is_a_clear_error(front: str, message: str) -> None:
     with pytest.raises(AgentFileError, match=message):
         _agent(front)
+
+
+@pytest.mark.parametrize(
+    ("tools", "disallowed", "web", "absent_with_web"),
+    [
+        (None, (), ("WebFetch", "WebSearch"), ("Bash", "NotebookEdit", "Task")),
+        (("WebSearch", "Read"), (), ("WebSearch",), ()),
+        (("WebSearch(domain:zod.dev)",), (), ("WebSearch",), ()),
+        (None, ("WebFetch",), ("WebSearch",), ("Bash", "NotebookEdit", "Task")),
+        (("Read", "Grep"), (), (), ()),
+    ],
+)
+def test_web_tools_are_named_and_offered_only_on_request(
+    tools: tuple[str, ...] | None,
+    disallowed: tuple[str, ...],
+    web: tuple[str, ...],
+    absent_with_web: tuple[str, ...],
+) -> None:
+    able = capabilities(tools, disallowed, "default")
+    assert able.web == web
+    assert all(any(a.startswith(w) for a in able.absent) for w in web), "left out by default"
+    assert able.with_web().absent == absent_with_web

@@ -4,18 +4,21 @@
 Claude Code: no `tools` means every tool; `disallowedTools` is taken away first, then `tools`
 is applied to what is left; `permissionMode: plan` is read-only. Here `Read` and `LS` become
 the edit tool's `view`, `Grep` and `Glob` the workspace search tools, `Edit`, `MultiEdit` and
-`Write` the edit tool's editing commands. Everything else (Bash, notebooks, sub-agents, the web,
-MCP servers) has no safe equivalent in an editor and is left out, and the model is told so.
+`Write` the edit tool's editing commands. Everything else (Bash, notebooks, sub-agents, MCP
+servers) has no safe equivalent in an editor and is left out, and the model is told so; the web
+tools map to the API's server-side web search and fetch only when the user allows it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 READ = frozenset({"Read", "LS"})
 SEARCH = frozenset({"Grep", "Glob"})
 EDIT = frozenset({"Edit", "MultiEdit", "Write"})
+WEB = frozenset({"WebSearch", "WebFetch"})
+"""Offered only when the user turns on the API's server-side web tools (`webTools`)."""
 KNOWN = READ | SEARCH | EDIT
 """The Claude Code tools an editor offers an equivalent of."""
 EVERY_TOOL = (
@@ -42,6 +45,12 @@ class Capabilities:
     can_edit: bool
     absent: tuple[str, ...]
     """Tools the agent has in Claude Code that the editor leaves out, for the prompt and log."""
+    web: tuple[str, ...] = ()
+    """Its web tools (WebSearch, WebFetch), which the API can run on its side when allowed."""
+
+    def with_web(self) -> Capabilities:
+        """These capabilities with the web tools offered instead of left out."""
+        return replace(self, absent=tuple(t for t in self.absent if _base(t) not in WEB))
 
     @property
     def read_only(self) -> bool:
@@ -75,6 +84,7 @@ def capabilities(
         can_search=bool(names & SEARCH),
         can_edit=bool(names & EDIT) and permission_mode != "plan",
         absent=absent,
+        web=tuple(sorted(names & WEB)),
     )
 
 

@@ -14,7 +14,7 @@ from .capabilities import Capabilities
 from .context.items import Context
 from .findings import REPORT_TOOL, REPORT_TOOL_NAME
 from .model.loop import ModelRequest
-from .model.tools import EDIT_TOOL_NAME, SEARCH_TOOLS, edit_tool
+from .model.tools import EDIT_TOOL_NAME, SEARCH_TOOLS, WEB_BETAS, WEB_TOOLS, edit_tool
 from .redaction import sendable
 from .settings import Settings
 
@@ -85,6 +85,9 @@ def build_request(
     capabilities: Capabilities | None = None,
 ) -> ModelRequest:
     able = capabilities or agent.capabilities
+    web = able.web if settings.web_tools else ()
+    if web:
+        able = able.with_web()
     protocol = EDITOR_PROTOCOL if able.can_edit else REVIEW_PROTOCOL
     note = able.note()
     system = _system(
@@ -95,6 +98,7 @@ def build_request(
         tools += [dict(tool) for tool in SEARCH_TOOLS]
     if not able.can_edit:
         tools.append(dict(REPORT_TOOL))
+    tools += [dict(WEB_TOOLS[name]) for name in web]
     user = [
         {"type": "text", "text": sendable(context.render())},
         {
@@ -110,6 +114,7 @@ def build_request(
         tools=tools,
         max_tokens=settings.max_tokens,
         cache_turns=settings.prompt_caching,
+        betas=tuple(WEB_BETAS[name] for name in web if name in WEB_BETAS),
     )
 
 

@@ -60,6 +60,9 @@ class Settings:
     diagnostics: bool = True
     """Hints from the code's facts (unvalidated input, unindexed columns, queries in loops,
     foreign keys without an index), without any model call."""
+    web_tools: bool = False
+    """Give agents whose tools include WebSearch or WebFetch the API's server-side web search
+    and fetch (off: the selection's code and the fetched pages would meet in one request)."""
     menu_agents: tuple[str, ...] = ()
     """Agents whose actions the code action menu shows: names, or ["all"]; by default the best
     editing agent for backend work and the best read-only reviewer."""

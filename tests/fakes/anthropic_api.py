@@ -155,6 +155,38 @@ def tool_reply(
     )
 
 
+def web_search_reply(query: str, results: list[tuple[str, str]], *, paused: bool) -> Reply:
+    """The model searching the web on the server: its `server_tool_use` and the result, as the
+    API streams them; ``paused`` ends the turn with `pause_turn`, which the client continues."""
+    call_id = _new_id("srvtoolu")
+    return Reply(
+        blocks=[
+            {
+                "type": "server_tool_use",
+                "id": call_id,
+                "name": "web_search",
+                "input": {"query": query},
+                "json": json.dumps({"query": query}),
+            },
+            {
+                "type": "web_search_tool_result",
+                "tool_use_id": call_id,
+                "content": [
+                    {
+                        "type": "web_search_result",
+                        "url": url,
+                        "title": title,
+                        "encrypted_content": "opaque",
+                        "page_age": None,
+                    }
+                    for url, title in results
+                ],
+            },
+        ],
+        stop_reason="pause_turn" if paused else "end_turn",
+    )
+
+
 def error_reply(
     status: int, error_type: str, message: str, headers: dict[str, str] | None = None
 ) -> Reply:
@@ -235,8 +267,11 @@ def _stream_events(reply: Reply, model: str, usage: dict[str, int]) -> list[Even
             deltas = [
                 {"type": "text_delta", "text": t} for t in _split(block["text"], reply.chunks)
             ]
+        elif block["type"] not in ("tool_use", "server_tool_use"):
+            # A server tool's result (web search) arrives whole in its start event.
+            start, deltas = dict(block), []
         else:
-            start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
+            start = {"type": block["type"], "id": block["id"], "name": block["name"], "input": {}}
             # The real API opens a tool's input with an empty piece, then cuts the JSON anywhere,
             # even inside a string: clients must buffer until content_block_stop.
             pieces = ["", *_split(block["json"], 3)]
@@ -272,6 +307,8 @@ def _message(reply: Reply, model: str, usage: dict[str, int]) -> dict[str, Any]:
     for block in reply.blocks:
         if block["type"] == "text":
             content.append({"type": "text", "text": block["text"]})
+        elif block["type"] not in ("tool_use", "server_tool_use"):
+            content.append(dict(block))
         else:
             content.append({k: block[k] for k in ("type", "id", "name", "input")})
     return {

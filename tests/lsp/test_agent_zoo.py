@@ -8,11 +8,12 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest_asyncio
 from lsprotocol import types
 
-from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
+from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply, web_search_reply
 from tests.helpers import FIXTURES
 from tests.lsp.editor import Editor, server_config
 from tests.lsp.helpers import AT_ZERO, ROUTE, open_route
@@ -213,3 +214,55 @@ async def test_a_review_becomes_diagnostics_with_a_quick_fix_that_edits(
             break
         await asyncio.sleep(0.05)
     assert not reviewed()
+
+
+async def test_web_tools_are_left_out_unless_the_user_allows_the_servers_own(
+    zoo: Editor, fake_api: FakeAnthropic
+) -> None:
+    uri = open_route(zoo)
+    rng = zoo.range_of(uri, "const rows", empty=True)
+
+    async def ask() -> Any:
+        return await zoo.client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="subagent-lsp.ask",
+                arguments=[
+                    {
+                        "uri": uri,
+                        "range": rng,
+                        "instruction": "which Zod version?",
+                        "agent": "web-researcher",
+                    }
+                ],
+            )
+        )
+
+    fake_api.enqueue(text_reply("I cannot search here."))
+    await ask()
+    off = fake_api.requests[-1]
+    assert not any(t["name"].startswith("web_") for t in off.body["tools"])
+    assert "not available in the editor: WebSearch, WebFetch" in off.body["system"][-1]["text"]
+
+    zoo.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"subagentLsp": {"webTools": True}})
+    )
+    before = len(fake_api.requests)
+    fake_api.enqueue(
+        web_search_reply("zod latest version", [("https://zod.dev", "Zod")], paused=True),
+        text_reply("Zod 4 is current; see zod.dev."),
+    )
+    result = await ask()
+
+    assert "Zod 4 is current" in result["message"]
+    first, second = fake_api.requests[before:]
+    web = [t for t in first.body["tools"] if t["name"].startswith("web_")]
+    assert web == [
+        {"type": "web_fetch_20250910", "name": "web_fetch", "max_uses": 5},
+        {"type": "web_search_20250305", "name": "web_search", "max_uses": 5},
+    ]
+    assert first.headers.get("anthropic-beta") == "web-fetch-2025-09-10"
+    assert "WebSearch" not in first.body["system"][-1]["text"]
+    # The paused server-tool turn goes back as it came, and the API carries on.
+    paused = second.body["messages"][-1]
+    assert paused["role"] == "assistant"
+    assert [b["type"] for b in paused["content"]] == ["server_tool_use", "web_search_tool_result"]

@@ -63,6 +63,8 @@ class ModelRequest:
     max_tokens: int
     cache_turns: bool = False
     """Mark the newest message of each turn for the prompt cache, so turn N+1 reads 1..N."""
+    betas: tuple[str, ...] = ()
+    """API betas the request's tools need (the `anthropic-beta` header)."""
 
 
 # Rough characters per token for the running estimate shown while a reply streams.
@@ -94,6 +96,7 @@ async def run_tool_loop(
             system=list(request.system),  # type: ignore[arg-type]
             messages=_cache_marked(messages) if request.cache_turns else messages,  # type: ignore[arg-type]
             tools=list(request.tools),  # type: ignore[arg-type]
+            extra_headers={"anthropic-beta": ",".join(request.betas)} if request.betas else None,
         ) as stream:
             async for event in stream:
                 delta = ""
@@ -127,6 +130,11 @@ async def run_tool_loop(
 
         texts = [block.text for block in message.content if block.type == "text"]
         final_text = texts or final_text
+        if stop == "pause_turn":
+            # A long server-side tool turn (web search) paused: send it back as it is, and the
+            # API carries on where it stopped.
+            messages.append({"role": "assistant", "content": [_echo(b) for b in message.content]})
+            continue
         tool_uses = [block for block in message.content if block.type == "tool_use"]
         if stop != "tool_use" or not tool_uses:
             return LoopOutcome("\n".join(final_text).strip(), usage, turn, tool_calls, tool_errors)
@@ -168,10 +176,11 @@ async def run_tool_loop(
 
 
 def _cache_marked(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The messages with one cache breakpoint, at the end of the newest: with the system
-    prompt's, two of the API's four, and every earlier turn is read from the cache."""
+    """The messages with one cache breakpoint, at the end of the newest user message (the
+    newest of all but after a paused server-tool turn): with the system prompt's, two of the
+    API's four, and every earlier turn is read from the cache."""
     marked = [dict(message) for message in messages]
-    last = marked[-1]
+    last = next(m for m in reversed(marked) if m["role"] == "user")
     content = [dict(block) for block in last["content"]]
     content[-1]["cache_control"] = {"type": "ephemeral"}
     last["content"] = content

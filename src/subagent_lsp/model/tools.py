@@ -85,5 +85,12 @@ SEARCH_TOOLS: tuple[dict[str, Any], ...] = (
         },
     },
 )
+WEB_TOOLS: dict[str, dict[str, Any]] = {
+    "WebSearch": {"type": "web_search_20250305", "name": "web_search", "max_uses": 5},
+    "WebFetch": {"type": "web_fetch_20250910", "name": "web_fetch", "max_uses": 5},
+}
+"""Claude Code's web tools as the API's server tools, run on Anthropic's side."""
+WEB_BETAS = {"WebFetch": "web-fetch-2025-09-10"}
+"""The beta a server tool still needs, sent as the `anthropic-beta` header."""
 EDIT_COMMANDS = frozenset({"str_replace", "create", "insert"})
 """The edit tool's commands that change a file; `view` only reads."""
