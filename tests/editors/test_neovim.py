@@ -1,16 +1,19 @@
-"""The Neovim plugin in real headless Neovim 0.11: a code action, :SubagentAsk and a hover, and
-the root it gives the server in a monorepo."""
+"""The Neovim plugin in real Neovim 0.11: a code action, :SubagentAsk and a hover, the root it
+gives the server in a monorepo, and, in Neovim's own terminal UI driven key by key, progress and
+cancelling, prompts, and one message per result."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.editors.script import answer_201, run_driver
+from tests.editors.script import SEND_201, SEND_LINE, answer_201, run_driver
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
 from tests.helpers import DUMMY_KEY, REPO
 
@@ -20,6 +23,10 @@ pytestmark = pytest.mark.heavy
 NVIM = Path(sys.executable).parent / "nvim"
 DRIVER = Path(__file__).parent / "nvim_driver.lua"
 ROOT_DRIVER = Path(__file__).parent / "nvim_root_driver.lua"
+TUI_DRIVER = Path(__file__).parent / "nvim_tui_driver.lua"
+USER_INIT = Path(__file__).parent / "nvim_user.lua"
+ACTION_TITLE = "backend-engineer: Follow REST conventions and status codes"
+HEALTH = "export const health = () => ({ ok: true });\n"
 UNVALIDATED = "request.body as { email: string; displayName: string; role?: string }"
 VALIDATED = "createUserBody.parse(request.body)"
 
@@ -160,3 +167,153 @@ def test_in_a_monorepo_the_root_is_the_repository_with_its_agents(
     assert result["workspace_folders"] == [str(repo)]
     # The repository's agent, not the bundled one used when the workspace has none.
     assert result["agents"] == ["repo-reviewer"]
+
+
+def _as_user(
+    scenario: str,
+    project: Path,
+    home: Path,
+    fake_api: FakeAnthropic,
+    tmp_path: Path,
+    **extra: str,
+) -> dict[str, Any]:
+    """Run one scenario of the terminal-UI driver on the project's users.ts; what it saw."""
+    assert NVIM.exists(), "Neovim is missing: install the test extra (pip install -e '.[test]')"
+    result_file = tmp_path / "result.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env.update(
+        {
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_STATE_HOME": str(home / ".state"),
+            "XDG_DATA_HOME": str(home / ".data"),
+            "ANTHROPIC_API_KEY": DUMMY_KEY,
+            "ANTHROPIC_BASE_URL": fake_api.base_url,
+            "PYTHON": sys.executable,
+            "PLUGIN_DIR": str(REPO / "editors" / "nvim"),
+            "USER_INIT": str(USER_INIT),
+            "ROUTE_FILE": str(project / "src/routes/users.ts"),
+            "RESULT": str(result_file),
+            "SCENARIO": scenario,
+            "ACTION_AT": "return reply.send(created)",
+            "ACTION_TITLE": ACTION_TITLE,
+            **extra,
+        }
+    )
+    result = run_driver(
+        [str(NVIM), "--headless", "--clean", "-l", str(TUI_DRIVER)],
+        env=env,
+        cwd=project,
+        timeout=240,
+        result_file=result_file,
+    )
+    assert result.get("error") is None, result["error"] + "\n" + "\n".join(result.get("screen", []))
+    return result
+
+
+def _said_once(screen: list[str]) -> None:
+    """No "Press ENTER" prompt and no line of Neovim's own about the edit."""
+    text = "\n".join(screen)
+    assert "Press ENTER" not in text, text
+    assert "Workspace edit" not in text, text
+
+
+def test_progress_shows_in_the_statusline_and_cancel_stops_the_agent(
+    project: Path, home: Path, fake_api: FakeAnthropic, tmp_path: Path
+) -> None:
+    route = project / "src/routes/users.ts"
+    original = route.read_text(encoding="utf-8")
+    release = threading.Event()
+    fake_api.enqueue(text_reply("Thinking about status codes", chunks=3, hold=release))
+    try:
+        result = _as_user("cancel", project, home, fake_api, tmp_path)
+    finally:
+        release.set()
+
+    assert result["status"].startswith(f"backend-engineer: {ACTION_TITLE.split(': ')[1]}: ")
+    assert result["status"].endswith("tokens")
+    # The user's statusline (tests/editors/nvim_user.lua) shows it.
+    assert any("backend-engineer: Follow REST" in line for line in result["screen_running"])
+    assert result["unchanged"] is True
+    assert result["screen"][-1].strip() == "Cancelled."
+    assert not any("backend-engineer: Follow REST" in line for line in result["screen"])
+    _said_once(result["screen"])
+    assert route.read_text(encoding="utf-8") == original
+
+
+def test_ask_without_an_instruction_prompts_and_the_picker_remembers_the_agent(
+    project: Path, home: Path, fake_api: FakeAnthropic, tmp_path: Path
+) -> None:
+    # A second agent, which applies its edits directly as Claude Code's acceptEdits mode says.
+    (project / ".claude/agents/api-designer.md").write_text(
+        "---\nname: api-designer\ndescription: Designs REST endpoints. Keeps them tidy.\n"
+        "permissionMode: acceptEdits\n---\nDesign APIs.\n",
+        "utf-8",
+    )
+    route = project / "src/routes/users.ts"
+    original = route.read_text(encoding="utf-8")
+    comment = "// Users are listed, created, updated and deleted here."
+    fake_api.enqueue(
+        *answer_201(),
+        tool_reply(
+            [
+                {
+                    "command": "insert",
+                    "path": "src/routes/users.ts",
+                    "insert_line": 0,
+                    "new_str": comment,
+                }
+            ]
+        ),
+        text_reply("Documented the file."),
+    )
+
+    result = _as_user(
+        "ask",
+        project,
+        home,
+        fake_api,
+        tmp_path,
+        ASK_AT="return reply.send(created)",
+        OTHER_AGENT="api-designer",
+        FIRST_INSTRUCTION="answer with the right status code",
+        SECOND_INSTRUCTION="say what this file is for",
+    )
+
+    def listed(screen: list[str]) -> list[str]:
+        return [line for line in screen if line[:1].isdigit() and ": " in line]
+
+    first, second = listed(result["first_list"]), listed(result["second_list"])
+    assert first[0].startswith("1: backend-engineer (default)"), first
+    assert second[0].startswith("1: api-designer — Designs REST endpoints."), second
+    assert "E471" not in "\n".join(result["first_list"] + result["first_screen"])
+    _said_once(result["first_screen"])
+    _said_once(result["screen"])
+    prompts = [
+        "\n".join(b["text"] for b in r.body["messages"][0]["content"]) for r in fake_api.requests
+    ]
+    assert "answer with the right status code" in prompts[0]
+    assert "say what this file is for" in prompts[2]
+    assert result["text"] == comment + "\n" + original.replace(SEND_LINE, SEND_201)
+
+
+def test_explain_opens_the_explanation_with_nothing_to_press(
+    project: Path, home: Path, fake_api: FakeAnthropic, tmp_path: Path
+) -> None:
+    explanation = "Creates a user; the body is not validated."
+    fake_api.enqueue(text_reply(explanation))
+
+    result = _as_user(
+        "explain",
+        project,
+        home,
+        fake_api,
+        tmp_path,
+        HOVER_AT='app.post("/users"',
+        EXPLANATION=explanation,
+    )
+
+    assert result["floats"] == 1
+    assert result["mode"] == {"mode": "n", "blocking": False}
+    _said_once(result["screen"])
+    assert "hover over the code" not in "\n".join(result["screen"]) + result["messages"]

@@ -1,4 +1,7 @@
--- subagent-lsp for Neovim: the server configuration and the :SubagentAsk / :SubagentExplain commands.
+-- subagent-lsp for Neovim: the server configuration, the commands, and how results are shown.
+local progress = require("subagent_lsp.progress")
+local ui = require("subagent_lsp.ui")
+
 local M = {}
 
 M.name = "subagent_lsp"
@@ -38,11 +41,117 @@ local function explanation_ready(_, params)
   end
 end
 
+local LEVELS = {
+  [1] = vim.log.levels.ERROR,
+  [2] = vim.log.levels.WARN,
+  [3] = vim.log.levels.INFO,
+  [4] = vim.log.levels.DEBUG,
+  [5] = vim.log.levels.DEBUG,
+}
+local REQUEST_CANCELLED = -32800
+
+-- Requests the plugin is waiting on, by client: the server also says their result in a message,
+-- which the plugin drops so that each result is said once, from the answer.
+local answering = {}
+
+local function execute(client, bufnr, command, arguments, on_done)
+  answering[client.id] = (answering[client.id] or 0) + 1
+  local untrack
+  local sent, request_id = client:request("workspace/executeCommand", {
+    command = command,
+    arguments = arguments,
+  }, function(err, result)
+    answering[client.id] = (answering[client.id] or 1) - 1
+    if untrack then
+      untrack()
+    end
+    if err then
+      if err.code == REQUEST_CANCELLED then
+        ui.notify("Cancelled.")
+      else
+        ui.notify("subagent-lsp: " .. (err.message or tostring(err)), vim.log.levels.ERROR)
+      end
+      return
+    end
+    if on_done then
+      on_done(result)
+    end
+  end, bufnr)
+  if sent then
+    untrack = progress.track(client.id, request_id)
+  else
+    answering[client.id] = answering[client.id] - 1
+  end
+end
+
+-- Say the outcome of an action or ask once.
+local function report(result)
+  if type(result) ~= "table" or not result.message or result.message == "" then
+    return
+  end
+  local fine = result.applied or result.review or result.message == "Cancelled."
+  ui.notify(result.message, fine and vim.log.levels.INFO or vim.log.levels.WARN)
+end
+
+-- Edits land without the "Workspace edit" line Neovim prints, out of Visual mode, drawn at once.
+local function apply_edit(_, params, ctx)
+  local client = assert(vim.lsp.get_client_by_id(ctx.client_id))
+  ui.leave_visual()
+  local ok, err = pcall(vim.lsp.util.apply_workspace_edit, params.edit, client.offset_encoding)
+  vim.cmd.redraw()
+  return { applied = ok, failureReason = not ok and tostring(err) or nil }
+end
+
+local function show_message(_, params, ctx)
+  if (answering[ctx.client_id] or 0) > 0 then
+    return vim.NIL
+  end
+  ui.notify(params.message, LEVELS[params.type])
+  return vim.NIL
+end
+
+local function open_explanation(result)
+  vim.api.nvim_echo({ { "" } }, false, {})
+  if not result then
+    return
+  end
+  if result.markdown and result.markdown ~= vim.NIL then
+    vim.lsp.util.open_floating_preview(vim.split(result.markdown, "\n"), "markdown", { border = "rounded" })
+  elseif result.error and result.error ~= vim.NIL then
+    ui.notify(result.error, vim.log.levels.ERROR)
+  end
+end
+
+-- Commands of the server's code actions, run by the plugin so it can leave Visual mode at once,
+-- cancel them and say their result once.
+local commands = {
+  ["subagent-lsp.runAction"] = function(command, ctx)
+    ui.leave_visual()
+    local client = vim.lsp.get_client_by_id(ctx.client_id)
+    if client then
+      execute(client, ctx.bufnr, command.command, command.arguments, report)
+    end
+  end,
+  ["subagent-lsp.explain"] = function(command, ctx)
+    ui.leave_visual()
+    local client = vim.lsp.get_client_by_id(ctx.client_id)
+    if client then
+      ui.note("subagent-lsp: explaining…")
+      execute(client, ctx.bufnr, command.command, command.arguments, open_explanation)
+    end
+  end,
+}
+
 -- For vim.lsp.config (lsp/subagent_lsp.lua).
 M.config = {
   cmd = { "subagent-lsp" },
   filetypes = { "typescript", "typescriptreact", "markdown" },
-  handlers = { ["subagent-lsp/explanationReady"] = explanation_ready },
+  commands = commands,
+  handlers = {
+    ["subagent-lsp/explanationReady"] = explanation_ready,
+    ["window/showMessage"] = show_message,
+    ["workspace/applyEdit"] = apply_edit,
+  },
   root_dir = function(bufnr, on_dir)
     local name = vim.api.nvim_buf_get_name(bufnr)
     -- As vim.fs.root does: a buffer without a file starts from the current directory.
@@ -55,6 +164,7 @@ M.config = {
 M.default_config = {
   cmd = M.config.cmd,
   filetypes = M.config.filetypes,
+  commands = M.config.commands,
   handlers = M.config.handlers,
   root_dir = function(fname)
     return M.root(vim.fs.dirname(fname))
@@ -65,7 +175,7 @@ M.default_config = {
 local function client_for(bufnr)
   local clients = vim.lsp.get_clients({ bufnr = bufnr, name = M.name })
   if #clients == 0 then
-    vim.notify("subagent-lsp is not attached to this buffer", vim.log.levels.ERROR)
+    ui.notify("subagent-lsp is not attached to this buffer", vim.log.levels.ERROR)
     return nil
   end
   return clients[1]
@@ -87,22 +197,24 @@ local function range_params(opts, bufnr, client)
   return params
 end
 
-local function execute(client, bufnr, command, argument, on_done)
-  client:request("workspace/executeCommand", {
-    command = command,
-    arguments = argument and { argument } or nil,
-  }, function(err, result)
-    if err then
-      vim.notify("subagent-lsp: " .. (err.message or tostring(err)), vim.log.levels.ERROR)
-      return
+-- The agent picked last in :SubagentAsk, offered first next time.
+M.last_agent = nil
+
+local function describe(agent)
+  local text = agent.name .. (agent.default and " (default)" or "")
+  local description = type(agent.description) == "string" and vim.trim(agent.description) or ""
+  description = description:match("^(.-%.)%s") or description
+  if description ~= "" then
+    if vim.fn.strchars(description) > 70 then
+      description = vim.fn.strcharpart(description, 0, 69) .. "…"
     end
-    if on_done then
-      on_done(result)
-    end
-  end, bufnr)
+    text = text .. " — " .. description
+  end
+  return text
 end
 
--- Pick an agent with vim.ui.select when there is more than one, then continue with its name.
+-- Pick an agent with vim.ui.select when there is more than one, then continue with its name:
+-- the last one picked first, then the default, then the rest as the server lists them.
 function M.with_agent(client, bufnr, continue)
   execute(client, bufnr, "subagent-lsp.listAgents", nil, function(agents)
     agents = agents or {}
@@ -110,38 +222,62 @@ function M.with_agent(client, bufnr, continue)
       continue(agents[1] and agents[1].name or nil)
       return
     end
-    vim.ui.select(agents, {
-      prompt = "Agent",
-      format_item = function(agent)
-        return agent.name .. " — " .. (agent.description or "")
-      end,
-    }, function(choice)
-      if choice then
-        continue(choice.name)
+    local function rank(agent)
+      if agent.name == M.last_agent then
+        return 0
       end
+      return agent.default and 1 or 2
+    end
+    local ordered = {}
+    for index, agent in ipairs(agents) do
+      table.insert(ordered, { agent = agent, rank = rank(agent), index = index })
+    end
+    table.sort(ordered, function(a, b)
+      if a.rank ~= b.rank then
+        return a.rank < b.rank
+      end
+      return a.index < b.index
     end)
+    vim.ui.select(
+      vim.tbl_map(function(item)
+        return item.agent
+      end, ordered),
+      { prompt = "Agent", kind = "subagent_lsp.agent", format_item = describe },
+      function(choice)
+        if choice then
+          M.last_agent = choice.name
+          continue(choice.name)
+        end
+      end
+    )
   end)
 end
 
+-- :[range]SubagentAsk [instruction]: without one, vim.ui.input asks for it once the agent is known.
 function M.ask(opts)
   local bufnr = vim.api.nvim_get_current_buf()
   local client = client_for(bufnr)
-  local instruction = vim.trim(opts.args or "")
   if not client then
     return
   end
-  if instruction == "" then
-    vim.notify("Usage: :[range]SubagentAsk {instruction}", vim.log.levels.WARN)
-    return
-  end
   local params = range_params(opts, bufnr, client)
+  local instruction = vim.trim(opts.args or "")
   M.with_agent(client, bufnr, function(agent)
-    execute(client, bufnr, "subagent-lsp.ask", {
-      uri = params.textDocument.uri,
-      range = params.range,
-      instruction = instruction,
-      agent = agent,
-    })
+    local function run(text)
+      execute(client, bufnr, "subagent-lsp.ask", {
+        { uri = params.textDocument.uri, range = params.range, instruction = text, agent = agent },
+      }, report)
+    end
+    if instruction ~= "" then
+      run(instruction)
+      return
+    end
+    vim.ui.input({ prompt = "Ask " .. (agent or "the agent") .. ": " }, function(text)
+      text = text and vim.trim(text) or ""
+      if text ~= "" then
+        run(text)
+      end
+    end)
   end)
 end
 
@@ -152,14 +288,22 @@ function M.explain()
     return
   end
   local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
-  execute(client, bufnr, "subagent-lsp.explain", {
-    uri = params.textDocument.uri,
-    position = params.position,
-  }, function(result)
-    if result and result.markdown then
-      vim.lsp.util.open_floating_preview(vim.split(result.markdown, "\n"), "markdown", { border = "rounded" })
-    end
-  end)
+  commands["subagent-lsp.explain"]({
+    command = "subagent-lsp.explain",
+    arguments = { { uri = params.textDocument.uri, position = params.position } },
+  }, { client_id = client.id, bufnr = bufnr })
+end
+
+-- :SubagentCancel
+function M.cancel()
+  if progress.cancel() == 0 then
+    ui.notify("No agent is running.")
+  end
+end
+
+-- What the agents are doing, for a statusline: "" when nothing runs.
+function M.status()
+  return progress.status()
 end
 
 return M
