@@ -20,6 +20,14 @@ local function wait_for(what, predicate)
   end
 end
 
+-- The agent's change opens for review in a tab of its own: accept it, as `ga` there would.
+local function accept_review()
+  wait_for("the change to review", function()
+    return #vim.api.nvim_list_tabpages() > 1
+  end)
+  vim.cmd("SubagentAccept")
+end
+
 local function find_line(needle)
   for number, line in ipairs(vim.api.nvim_buf_get_lines(0, 0, -1, false)) do
     local col = line:find(needle, 1, true)
@@ -58,6 +66,7 @@ local ok, err = pcall(function()
       return action.title == os.getenv("ACTION_TITLE")
     end,
   })
+  accept_review()
   wait_for("the action's edit", function()
     return buffer_text() ~= before
   end)
@@ -68,6 +77,7 @@ local ok, err = pcall(function()
   local first = find_line(os.getenv("ASK_FROM"))
   before = buffer_text()
   vim.cmd(string.format("%d,%dSubagentAsk %s", first, first + 1, os.getenv("ASK_INSTRUCTION")))
+  accept_review()
   wait_for("the ask edit", function()
     return buffer_text() ~= before
   end)
@@ -121,6 +131,7 @@ local ok, err = pcall(function()
       return action.title == os.getenv("FIX_TITLE")
     end,
   })
+  accept_review()
   wait_for("the quick fix's edit", function()
     return buffer_text() ~= before
   end)

@@ -117,6 +117,18 @@ local function message_line()
   return vim.trim(lines[#lines] or "")
 end
 
+local function tab_count()
+  return child([[return #vim.api.nvim_list_tabpages()]])
+end
+
+-- What the user sees when the preview opened, with the tabs it made.
+local function wait_for_preview()
+  wait_for("the preview of the change", function()
+    return on_screen("ga accept") and not mode().blocking
+  end)
+  return { screen = screen(), tabs = tab_count(), message = message_line() }
+end
+
 local function wait_for_message(text)
   wait_for("the message '" .. text .. "'", function()
     return not mode().blocking and vim.startswith(message_line(), text)
@@ -127,6 +139,80 @@ end
 local function code_action(title)
   keys("gra")
   pick(title)
+end
+
+-- After a selection, `gra`, the preview and `ga`: the edit shown, in Normal mode, said once, and
+-- `u` undoes it.
+function scenarios.visual_action()
+  start(os.getenv("ROUTE_FILE"))
+  go_to(os.getenv("ACTION_AT"))
+  local before = buffer_text()
+  keys("Vj")
+  code_action(os.getenv("ACTION_TITLE"))
+  result.preview = wait_for_preview()
+  keys("ga")
+  wait_for("the edit drawn on the screen", function()
+    return not mode().blocking and on_screen(os.getenv("EDITED_LINE"))
+  end)
+  wait_for_message(os.getenv("MESSAGE"))
+  result.mode = mode()
+  result.screen = screen()
+  result.messages = messages()
+  result.tabs = tab_count()
+  result.edited = buffer_text()
+  keys("u")
+  wait_for("the undo", function()
+    return buffer_text() == before
+  end)
+  result.mode_after_undo = mode()
+end
+
+-- A change to one file and a new one, looked at and discarded with `q` from the second file.
+function scenarios.discard()
+  start(os.getenv("ROUTE_FILE"))
+  go_to(os.getenv("ACTION_AT"))
+  local before = buffer_text()
+  local window = child([[return vim.api.nvim_get_current_win()]])
+  code_action(os.getenv("ACTION_TITLE"))
+  result.preview = wait_for_preview()
+  keys("gt")
+  wait_for("the new file's tab", function()
+    return on_screen("(new file)")
+  end)
+  result.second = screen()
+  keys("q")
+  wait_for_message(os.getenv("MESSAGE"))
+  result.screen = screen()
+  result.tabs = tab_count()
+  result.back = child([[return vim.api.nvim_get_current_win()]]) == window
+  result.unchanged = buffer_text() == before
+  result.modified = child([[return vim.bo.modified]])
+  result.new_file_buffer = child([[return vim.fn.bufexists(...) == 1]], os.getenv("NEW_FILE"))
+end
+
+-- The same change accepted with :SubagentAccept, then saved.
+function scenarios.accept_command()
+  start(os.getenv("ROUTE_FILE"))
+  go_to(os.getenv("ACTION_AT"))
+  local window = child([[return vim.api.nvim_get_current_win()]])
+  code_action(os.getenv("ACTION_TITLE"))
+  result.preview = wait_for_preview()
+  keys(":SubagentAccept<CR>")
+  wait_for_message(os.getenv("MESSAGE"))
+  result.tabs = tab_count()
+  result.back = child([[return vim.api.nvim_get_current_win()]]) == window
+  keys(":wall<CR>")
+  wait_for("the files written", function()
+    return child([[
+      for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+        if vim.bo[buf].modified then
+          return false
+        end
+      end
+      return true
+    ]])
+  end)
+  result.screen = screen()
 end
 
 -- Progress in the statusline while the agent works, and :SubagentCancel.
@@ -201,6 +287,40 @@ function scenarios.explain()
     end
     return floats
   ]])
+end
+
+-- A read-only agent's review becomes diagnostics; their quick fix runs the editing agent, whose
+-- change is reviewed, accepted and saved.
+function scenarios.review_fix()
+  start(os.getenv("ROUTE_FILE"))
+  go_to(os.getenv("ACTION_AT"))
+  code_action(os.getenv("REVIEW_TITLE"))
+  wait_for_message(os.getenv("REVIEW_MESSAGE"))
+  result.review_screen = screen()
+  local line = tonumber(os.getenv("FINDING_LINE"))
+  wait_for("the finding as a diagnostic", function()
+    return #child([[return vim.diagnostic.get(0, { lnum = ... })]], line - 1) > 0
+  end)
+  result.diagnostics = child([[
+    return vim.tbl_map(function(d)
+      return { source = d.source, message = d.message, lnum = d.lnum, end_lnum = d.end_lnum, severity = d.severity }
+    end, vim.diagnostic.get(0))
+  ]])
+  child([[vim.api.nvim_win_set_cursor(0, { ..., 4 })]], line)
+  keys("<C-w>d")
+  wait_for("the finding in a float", function()
+    return on_screen(os.getenv("FINDING_TEXT"))
+  end)
+  result.float_screen = screen()
+  code_action(os.getenv("FIX_TITLE"))
+  result.preview = wait_for_preview()
+  keys("ga")
+  wait_for_message(os.getenv("MESSAGE"))
+  keys(":write<CR>")
+  wait_for("the file written", function()
+    return not child([[return vim.bo.modified]])
+  end)
+  result.screen = screen()
 end
 
 local ok, err = pcall(function()

@@ -1,10 +1,12 @@
 """The Neovim plugin in real Neovim 0.11: a code action, :SubagentAsk and a hover, the root it
-gives the server in a monorepo, and, in Neovim's own terminal UI driven key by key, progress and
-cancelling, prompts, and one message per result."""
+gives the server in a monorepo, and, in Neovim's own terminal UI driven key by key, the review of
+a change before it lands, progress and cancelling, prompts, one message per result and review
+findings fixed through their quick fix."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -15,7 +17,7 @@ import pytest
 
 from tests.editors.script import SEND_201, SEND_LINE, answer_201, run_driver
 from tests.fakes.anthropic_api import FakeAnthropic, text_reply, tool_reply
-from tests.helpers import DUMMY_KEY, REPO
+from tests.helpers import DUMMY_KEY, FIXTURES, REPO
 
 pytestmark = pytest.mark.heavy
 
@@ -26,7 +28,7 @@ ROOT_DRIVER = Path(__file__).parent / "nvim_root_driver.lua"
 TUI_DRIVER = Path(__file__).parent / "nvim_tui_driver.lua"
 USER_INIT = Path(__file__).parent / "nvim_user.lua"
 ACTION_TITLE = "backend-engineer: Follow REST conventions and status codes"
-HEALTH = "export const health = () => ({ ok: true });\n"
+PING = 'export const ping = () => "pong";\n'
 UNVALIDATED = "request.body as { email: string; displayName: string; role?: string }"
 VALIDATED = "createUserBody.parse(request.body)"
 
@@ -218,6 +220,106 @@ def _said_once(screen: list[str]) -> None:
     assert "Workspace edit" not in text, text
 
 
+def _users_and_ping() -> list[Any]:
+    """The agent answers 201 in users.ts and creates src/routes/ping.ts."""
+    return [
+        tool_reply(
+            [
+                {
+                    "command": "str_replace",
+                    "path": "src/routes/users.ts",
+                    "old_str": f"{SEND_LINE}\n",
+                    "new_str": f"{SEND_201}\n",
+                },
+                {"command": "create", "path": "src/routes/ping.ts", "file_text": PING},
+            ]
+        ),
+        text_reply("Answered 201 Created and added a ping route."),
+    ]
+
+
+def test_an_edit_from_a_visual_selection_is_reviewed_drawn_and_undone_in_normal_mode(
+    project: Path, home: Path, fake_api: FakeAnthropic, tmp_path: Path
+) -> None:
+    route = project / "src/routes/users.ts"
+    original = route.read_text(encoding="utf-8")
+    fake_api.enqueue(*answer_201())
+
+    result = _as_user(
+        "visual_action",
+        project,
+        home,
+        fake_api,
+        tmp_path,
+        EDITED_LINE=SEND_201.strip(),
+        MESSAGE="backend-engineer changed src/routes/users.ts",
+    )
+
+    preview = "\n".join(result["preview"]["screen"])
+    assert "src/routes/users.ts (now)" in preview
+    assert "backend-engineer: Follow REST" in preview
+    assert "ga accept · gr/q reject" in preview and ":SubagentAccept · :SubagentDiscard" in preview
+    assert result["preview"]["tabs"] == 2
+    # Accepted: the preview gone, the edit drawn, Visual mode left, one message.
+    assert result["tabs"] == 1
+    assert result["mode"] == {"mode": "n", "blocking": False}
+    assert result["edited"] == original.replace(SEND_LINE, SEND_201)
+    _said_once(result["screen"])
+    assert result["screen"][-1].startswith("backend-engineer changed src/routes/users.ts")
+    # `u` is undo, not "lowercase the selection".
+    assert result["mode_after_undo"] == {"mode": "n", "blocking": False}
+    assert route.read_text(encoding="utf-8") == original
+
+
+def test_a_discarded_change_leaves_no_trace_in_buffers_or_on_disk(
+    project: Path, home: Path, fake_api: FakeAnthropic, tmp_path: Path
+) -> None:
+    route = project / "src/routes/users.ts"
+    original = route.read_text(encoding="utf-8")
+    ping = project / "src/routes/ping.ts"
+    fake_api.enqueue(*_users_and_ping())
+
+    result = _as_user(
+        "discard",
+        project,
+        home,
+        fake_api,
+        tmp_path,
+        NEW_FILE=str(ping),
+        MESSAGE="Discarded backend-engineer's change.",
+    )
+
+    # One tab per file, the new one shown against nothing.
+    assert result["preview"]["tabs"] == 3
+    assert "[1/2]" in "\n".join(result["preview"]["screen"])
+    second = "\n".join(result["second"])
+    assert "src/routes/ping.ts (new file)" in second and "[2/2]" in second
+    assert "export const ping" in second
+    assert result["tabs"] == 1 and result["back"] is True
+    assert result["unchanged"] is True and result["modified"] is False
+    assert result["new_file_buffer"] is False
+    _said_once(result["screen"])
+    assert route.read_text(encoding="utf-8") == original
+    assert not ping.exists()
+
+
+def test_an_accepted_change_lands_in_every_file_it_touches(
+    project: Path, home: Path, fake_api: FakeAnthropic, tmp_path: Path
+) -> None:
+    route = project / "src/routes/users.ts"
+    original = route.read_text(encoding="utf-8")
+    fake_api.enqueue(*_users_and_ping())
+
+    result = _as_user(
+        "accept_command", project, home, fake_api, tmp_path, MESSAGE="backend-engineer changed"
+    )
+
+    assert result["tabs"] == 1 and result["back"] is True
+    _said_once(result["screen"])
+    assert route.read_text(encoding="utf-8") == original.replace(SEND_LINE, SEND_201)
+    assert (project / "src/routes/ping.ts").read_text(encoding="utf-8") == PING
+
+
 def test_progress_shows_in_the_statusline_and_cancel_stops_the_agent(
     project: Path, home: Path, fake_api: FakeAnthropic, tmp_path: Path
 ) -> None:
@@ -317,3 +419,52 @@ def test_explain_opens_the_explanation_with_nothing_to_press(
     assert result["mode"] == {"mode": "n", "blocking": False}
     _said_once(result["screen"])
     assert "hover over the code" not in "\n".join(result["screen"]) + result["messages"]
+
+
+def test_a_review_finding_is_a_diagnostic_whose_quick_fix_edits_in_real_neovim(
+    project: Path, home: Path, fake_api: FakeAnthropic, tmp_path: Path
+) -> None:
+    zoo = FIXTURES / "agent-zoo"
+    for agent in (zoo / "agents").iterdir():
+        shutil.copy(agent, project / ".claude/agents")
+    shutil.copytree(zoo / "skills", project / ".claude/skills")
+    route = project / "src/routes/users.ts"
+    original = route.read_text(encoding="utf-8")
+    line = original.splitlines().index(SEND_LINE) + 1
+    finding = {
+        "path": "src/routes/users.ts",
+        "start_line": line,
+        "end_line": line,
+        "severity": "warning",
+        "message": "A created user is answered 200 instead of 201.",
+        "fix": "Answer 201 Created.",
+    }
+    fake_api.enqueue(
+        tool_reply([finding], tool_name="report_finding"),
+        text_reply("One finding."),
+        *answer_201(),
+    )
+
+    result = _as_user(
+        "review_fix",
+        project,
+        home,
+        fake_api,
+        tmp_path,
+        REVIEW_TITLE="Review with codebase-analyzer",
+        REVIEW_MESSAGE="codebase-analyzer: One finding.",
+        FINDING_LINE=str(line),
+        FINDING_TEXT="answered 200 instead of 201",
+        FIX_TITLE="Fix with backend-engineer",
+        MESSAGE="backend-engineer changed src/routes/users.ts",
+    )
+
+    _said_once(result["review_screen"])
+    (diagnostic,) = [d for d in result["diagnostics"] if d["source"] == "codebase-analyzer"]
+    assert diagnostic["lnum"] == line - 1 and diagnostic["severity"] == 2
+    assert "Answer 201 Created." in diagnostic["message"]
+    assert "ga accept · gr/q reject" in "\n".join(result["preview"]["screen"])
+    fix_prompt = "\n".join(b["text"] for b in fake_api.requests[2].body["messages"][0]["content"])
+    assert "A created user is answered 200 instead of 201." in fix_prompt
+    _said_once(result["screen"])
+    assert route.read_text(encoding="utf-8") == original.replace(SEND_LINE, SEND_201)

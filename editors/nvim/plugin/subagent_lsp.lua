@@ -19,6 +19,14 @@ vim.api.nvim_create_user_command("SubagentCancel", function()
   plugin().cancel()
 end, { desc = "Stop the running agent" })
 
+vim.api.nvim_create_user_command("SubagentAccept", function()
+  plugin().accept()
+end, { desc = "Apply the agent's change under review" })
+
+vim.api.nvim_create_user_command("SubagentDiscard", function()
+  plugin().discard()
+end, { desc = "Discard the agent's change under review" })
+
 -- The server's progress, for require("subagent_lsp").status() and the echo area.
 vim.api.nvim_create_autocmd("LspProgress", {
   group = vim.api.nvim_create_augroup("subagent_lsp_progress", { clear = true }),

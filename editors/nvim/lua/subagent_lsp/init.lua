@@ -1,5 +1,6 @@
 -- subagent-lsp for Neovim: the server configuration, the commands, and how results are shown.
 local progress = require("subagent_lsp.progress")
+local review = require("subagent_lsp.review")
 local ui = require("subagent_lsp.ui")
 
 local M = {}
@@ -84,13 +85,18 @@ local function execute(client, bufnr, command, arguments, on_done)
   end
 end
 
--- Say the outcome of an action or ask once.
+-- Say the outcome of an action, ask, accept or discard once. A proposal says nothing here: its
+-- preview is the message.
 local function report(result)
-  if type(result) ~= "table" or not result.message or result.message == "" then
+  if type(result) ~= "table" or result.pending or not result.message or result.message == "" then
     return
   end
-  local fine = result.applied or result.review or result.message == "Cancelled."
+  local fine = result.applied or result.discarded or result.review or result.message == "Cancelled."
   ui.notify(result.message, fine and vim.log.levels.INFO or vim.log.levels.WARN)
+end
+
+local function answer_review(client, command, id)
+  execute(client, nil, command, { id }, report)
 end
 
 -- Edits land without the "Workspace edit" line Neovim prints, out of Visual mode, drawn at once.
@@ -108,6 +114,10 @@ local function show_message(_, params, ctx)
   end
   ui.notify(params.message, LEVELS[params.type])
   return vim.NIL
+end
+
+local function review_edit(_, params, ctx)
+  review.show(params, ctx.client_id, answer_review)
 end
 
 local function open_explanation(result)
@@ -146,9 +156,12 @@ local commands = {
 M.config = {
   cmd = { "subagent-lsp" },
   filetypes = { "typescript", "typescriptreact", "markdown" },
+  -- The server sends this client an agent's change to review before it lands.
+  capabilities = { experimental = { subagentLsp = { reviewEdits = true } } },
   commands = commands,
   handlers = {
     ["subagent-lsp/explanationReady"] = explanation_ready,
+    ["subagent-lsp/reviewEdit"] = review_edit,
     ["window/showMessage"] = show_message,
     ["workspace/applyEdit"] = apply_edit,
   },
@@ -164,6 +177,7 @@ M.config = {
 M.default_config = {
   cmd = M.config.cmd,
   filetypes = M.config.filetypes,
+  capabilities = M.config.capabilities,
   commands = M.config.commands,
   handlers = M.config.handlers,
   root_dir = function(fname)
@@ -299,6 +313,15 @@ function M.cancel()
   if progress.cancel() == 0 then
     ui.notify("No agent is running.")
   end
+end
+
+-- :SubagentAccept and :SubagentDiscard
+function M.accept()
+  review.accept(answer_review)
+end
+
+function M.discard()
+  review.discard(answer_review)
 end
 
 -- What the agents are doing, for a statusline: "" when nothing runs.
