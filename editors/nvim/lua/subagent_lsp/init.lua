@@ -103,7 +103,22 @@ end
 local function apply_edit(_, params, ctx)
   local client = assert(vim.lsp.get_client_by_id(ctx.client_id))
   ui.leave_visual()
+  local created = {}
+  for _, change in ipairs(params.edit.documentChanges or {}) do
+    if change.kind == "create" then
+      table.insert(created, change.uri)
+    end
+  end
   local ok, err = pcall(vim.lsp.util.apply_workspace_edit, params.edit, client.offset_encoding)
+  -- A new file's text "x\n" inserted into its empty buffer leaves an empty last line, which
+  -- would be written as a second newline: in Neovim the final newline is the buffer's 'eol'.
+  for _, uri in ipairs(ok and created or {}) do
+    local bufnr = vim.uri_to_bufnr(uri)
+    local count = vim.api.nvim_buf_line_count(bufnr)
+    if count > 1 and vim.api.nvim_buf_get_lines(bufnr, count - 1, count, false)[1] == "" then
+      vim.api.nvim_buf_set_lines(bufnr, count - 1, count, false, {})
+    end
+  end
   vim.cmd.redraw()
   return { applied = ok, failureReason = not ok and tostring(err) or nil }
 end
