@@ -54,10 +54,12 @@ local function start(file)
   term_buf = vim.api.nvim_get_current_buf()
   local sock = vim.fn.tempname() .. ".sock"
   term_job = vim.fn.jobstart({ vim.v.progpath, "-u", os.getenv("USER_INIT"), "-i", "NONE", "--listen", sock, file }, { term = true })
+  -- The socket may exist a moment before Neovim accepts on it.
   wait_for("Neovim to listen", function()
-    return vim.uv.fs_stat(sock) ~= nil
+    local ok, channel = pcall(vim.fn.sockconnect, "pipe", sock, { rpc = true })
+    rpc = ok and channel ~= 0 and channel or nil
+    return rpc ~= nil
   end)
-  rpc = vim.fn.sockconnect("pipe", sock, { rpc = true })
   wait_for("the server to initialize", function()
     return child([[
       local c = vim.lsp.get_clients({ bufnr = 0, name = "subagent_lsp" })[1]
