@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import platform
@@ -60,6 +61,40 @@ def _rss_mb(client: WireClient) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _blocks(body: dict[str, Any]) -> list[str]:
+    """A request as the prompt cache reads it, in order (tools, system, then each message's
+    blocks), each block canonical and without its cache mark (a moved mark changes no bytes)."""
+
+    def canonical(block: dict[str, Any], role: str = "") -> str:
+        unmarked = {k: v for k, v in block.items() if k != "cache_control"}
+        return role + json.dumps(unmarked, sort_keys=True)
+
+    blocks = [canonical(tool) for tool in body.get("tools", [])]
+    blocks += [canonical(block) for block in body.get("system", [])]
+    for message in body.get("messages", []):
+        content = message["content"]
+        if isinstance(content, str):
+            content = [{"type": "text", "text": content}]
+        blocks += [canonical(block, message["role"]) for block in content]
+    return blocks
+
+
+def cached_prefix_shares(bodies: list[dict[str, Any]]) -> list[float]:
+    """For each turn after the first, the share of its input (bytes) that is a byte-identical
+    prefix up to the previous turn's last cache mark: what that turn reads from the cache."""
+    shares = []
+    for previous, body in itertools.pairwise(bodies):
+        before, now = _blocks(previous), _blocks(body)
+        # The previous turn's newest cache mark: its last message's last block, when marked.
+        last = previous["messages"][-1]["content"]
+        marked = isinstance(last, list) and "cache_control" in last[-1]
+        cached = len(before) if marked else 0
+        same = now[:cached] == before[:cached]
+        prefix = sum(len(b) for b in now[:cached]) if same else 0
+        shares.append(prefix / sum(len(b) for b in now))
+    return shares
 
 
 def _action_argument(uri: str) -> dict[str, Any]:
@@ -250,6 +285,33 @@ async def suite(runs: int) -> None:
         print(
             f"identical prefix in all {len(prefixes)} requests: {len(set(prefixes)) == 1}; "
             f"share of the request: {min(shares):.0%}–{max(shares):.0%}"
+        )
+
+        # One action of several tool turns: the share of each turn read from the prompt cache.
+        before = len(api.requests)
+        api.enqueue(
+            tool_reply([{"command": "view", "path": "src/routes/health.ts"}]),
+            tool_reply(
+                [{"pattern": "export async function", "glob": "src/routes/*.ts"}], tool_name="grep"
+            ),
+            tool_reply([{"pattern": "src/routes/*.ts"}], tool_name="glob"),
+            tool_reply([edit]),
+            text_reply("Done."),
+        )
+        result = await ours.client.request(
+            "workspace/executeCommand",
+            {"command": "subagent-lsp.runAction", "arguments": [_action_argument(uri)]},
+        )
+        assert result["applied"], result
+        shares = cached_prefix_shares([r.body for r in api.requests[before:]])
+        print(
+            "\n## Cached prefix per turn of one action (five turns: view, grep, glob, edit, done)"
+        )
+        print(
+            "turn 2..5 read from the cache: "
+            + ", ".join(f"{share:.0%}" for share in shares)
+            + f" (aim: at least 80% from the second turn on: {'met' if min(shares) >= 0.8 else 'not met'};"
+            " the rest of each turn is its own new tool call and result)"
         )
 
         # Memory: idle, then with 200 files open and a code action asked in each.
