@@ -33,9 +33,9 @@ NODE = Path(sys.executable).parent / "node"
 CHROMIUM = Path("/usr/bin/chromium")
 INSTALL_HINT = "run scripts/editor-deps (scripts/test does) to install it"
 
-# Every run opens users.ts: the status bar shows the default agent's model, the file its route.
+# Every run opens users.ts: the status bar names the extension and the agent, the file its route.
 USERS_ROUTE = {
-    "STATUS_MODEL": "claude-sonnet-5-5",
+    "STATUS_TEXT": "subagent-lsp: backend-engineer",
     "ROUTE_NAME": "users.ts",
     "FILE_SHOWS": "return reply.send(created)",
 }
@@ -72,7 +72,15 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -
 class CodeServer:
     """code-server with the packaged extension, on a copy of examples/ with two workspace agents."""
 
-    def __init__(self, project: Path, home: Path, fake_api: FakeAnthropic, tmp_path: Path) -> None:
+    def __init__(
+        self,
+        project: Path,
+        home: Path,
+        fake_api: FakeAnthropic,
+        tmp_path: Path,
+        *,
+        key: bool = True,
+    ) -> None:
         for needed in (VSIX, CODE_SERVER, NODE, CHROMIUM):
             assert needed.exists(), f"{needed} is missing: {INSTALL_HINT}"
         (project / ".claude" / "agents" / "api-reviewer.md").write_text(REVIEWER, encoding="utf-8")
@@ -86,10 +94,11 @@ class CodeServer:
                 "XDG_CONFIG_HOME": str(home / ".config"),
                 "XDG_DATA_HOME": str(home / ".data"),
                 "PATH": f"{NODE.parent}{os.pathsep}{self.env.get('PATH', '')}",
-                "ANTHROPIC_API_KEY": DUMMY_KEY,
                 "ANTHROPIC_BASE_URL": fake_api.base_url,
             }
         )
+        if key:
+            self.env["ANTHROPIC_API_KEY"] = DUMMY_KEY
 
     def start(self, *, trusted: bool) -> None:
         user_data, extensions = self.tmp_path / "user-data", self.tmp_path / "extensions"
@@ -266,7 +275,7 @@ def test_code_action_ask_agent_and_hover_work_in_real_vscode(
         .replace(UNVALIDATED, VALIDATED)
     )
     assert route.read_text(encoding="utf-8") == expected
-    assert "claude-sonnet-5-5" in result["status"]
+    assert "subagent-lsp: backend-engineer" in result["status"]
     assert any("Follow REST conventions" in t for t in result["steps"][0]["titles"])
     # The picker offers every agent, the default one first, each with its model.
     picked = result["steps"][1]["agents"]
@@ -312,3 +321,33 @@ def test_an_untrusted_folder_cannot_supply_its_own_agents(
     assert "app.build platform" in workspace_prompt
     assert "app.build platform" not in system_text
     assert DELETE_COMMENT in route.read_text(encoding="utf-8")
+
+
+def test_without_a_key_the_editor_says_so_and_opens_the_setting(
+    project: Path, home: Path, fake_api: FakeAnthropic, tmp_path: Path
+) -> None:
+    """The status bar warns and opens the key's setting; "Ask agent…" and a failed action say
+    what is missing with an "Open settings" button; no instruction is asked for, no model called."""
+    original = (project / "src/routes/users.ts").read_text(encoding="utf-8")
+    server = CodeServer(project, home, fake_api, tmp_path, key=False)
+    try:
+        server.start(trusted=True)
+        result = server.drive(
+            "statusBar,askWithoutKey,actionWithoutKey",
+            **{**USERS_ROUTE, "STATUS_TEXT": "subagent-lsp: no API key"},
+            SETTING="Api Key",
+            NO_KEY_ASK="needs an Anthropic API key",
+            NO_KEY_ACTION="No Anthropic API key is set",
+            ACTION_LINE=_line_of(original, SEND_LINE),
+            ACTION_TITLE="Follow REST conventions and status codes",
+        )
+    finally:
+        server.stop()
+
+    steps = {step["step"]: step for step in result["steps"]}
+    status, ask, action = steps["statusBar"], steps["askWithoutKey"], steps["actionWithoutKey"]
+    assert "warning-kind" in status["classes"]
+    assert "Api Key" in status["setting"]
+    assert ask["asked"] is False and "Open settings" in ask["notification"]
+    assert "Open settings" in action["notification"]
+    assert fake_api.requests == []

@@ -1,10 +1,13 @@
-// subagent-lsp for VS Code: starts the language server, adds "Ask agent…", and shows the active model.
+// subagent-lsp for VS Code: starts the language server, adds "Ask agent…", and shows which agent
+// runs (or that the key is missing).
 // Code actions and hovers come from the server as they are.
 import * as vscode from "vscode";
 import {
   LanguageClient,
   type LanguageClientOptions,
+  MessageType,
   type ServerOptions,
+  ShowMessageNotification,
   State,
 } from "vscode-languageclient/node";
 
@@ -21,6 +24,35 @@ interface AgentInfo {
 
 let client: LanguageClient | undefined;
 let status: vscode.StatusBarItem | undefined;
+
+const KEY_SETTING = `${SECTION}.apiKey`;
+const NEED_KEY = "subagent-lsp needs an Anthropic API key to run agents: set ANTHROPIC_API_KEY or subagentLsp.apiKey.";
+
+function openSetting(setting: string): Thenable<unknown> {
+  return vscode.commands.executeCommand("workbench.action.openSettings", setting);
+}
+
+// The setting a message is about: the first `subagentLsp.*` it names, or the key setting when it
+// names the key's variable.
+function settingIn(message: string): string | undefined {
+  const named = /\bsubagentLsp(?:\.[A-Za-z]+)+/.exec(message)?.[0];
+  return named ?? (message.includes("ANTHROPIC_API_KEY") ? KEY_SETTING : undefined);
+}
+
+// Every message that says which setting to change offers to open it.
+async function showMessage(type: MessageType, message: string): Promise<void> {
+  const show =
+    type === MessageType.Error
+      ? vscode.window.showErrorMessage
+      : type === MessageType.Warning
+        ? vscode.window.showWarningMessage
+        : vscode.window.showInformationMessage;
+  const setting = settingIn(message);
+  const choice = setting ? await show(message, "Open settings") : await show(message);
+  if (choice && setting) {
+    await openSetting(setting);
+  }
+}
 
 function serverOptions(): ServerOptions {
   const config = vscode.workspace.getConfiguration(SECTION);
@@ -84,6 +116,7 @@ function clientOptions(): LanguageClientOptions {
 
 async function start(context: vscode.ExtensionContext): Promise<void> {
   client = new LanguageClient("subagentLsp", "subagent-lsp", serverOptions(), clientOptions());
+  client.onNotification(ShowMessageNotification.type, (params) => void showMessage(params.type, params.message));
   // Hover facts come at once and the explanation later: show the hover again when it lands,
   // if the cursor is still on that code.
   client.onNotification(
@@ -110,13 +143,14 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     await client.start();
   } catch (error) {
     client = undefined;
+    await updateStatus();
     const choice = await vscode.window.showErrorMessage(
       `subagent-lsp could not start (${String(error)}). Install it with \`${INSTALL}\`, ` +
         "or set subagentLsp.serverPath or subagentLsp.pythonPath.",
       "Open settings",
     );
     if (choice) {
-      await vscode.commands.executeCommand("workbench.action.openSettings", SECTION);
+      await openSetting(SECTION);
     }
     return;
   }
@@ -141,22 +175,46 @@ function keyIsSet(): boolean {
   return Boolean(fromSettings || process.env.ANTHROPIC_API_KEY);
 }
 
+// The extension's name and the agent it would run; without a key, a warning that opens the setting.
 async function updateStatus(): Promise<void> {
   if (!status) {
     return;
   }
+  if (!keyIsSet()) {
+    status.text = "$(warning) subagent-lsp: no API key";
+    status.tooltip = `${NEED_KEY} Click to open the setting.`;
+    status.backgroundColor = new vscode.ThemeColor("statusBarItem.warningBackground");
+    status.command = { title: "Open settings", command: "workbench.action.openSettings", arguments: [KEY_SETTING] };
+    status.show();
+    return;
+  }
+  status.backgroundColor = undefined;
+  if (!client) {
+    status.text = "$(error) subagent-lsp: not running";
+    status.tooltip = "The server did not start: click to open the settings that say where it is.";
+    status.command = { title: "Open settings", command: "workbench.action.openSettings", arguments: [SECTION] };
+    status.show();
+    return;
+  }
   const agents = await listAgents().catch(() => [] as AgentInfo[]);
-  const model = agents[0]?.model ?? "no agent";
-  const key = keyIsSet();
-  status.text = `$(hubot) ${model}${key ? "" : " $(warning) no key"}`;
-  status.tooltip = key
-    ? `subagent-lsp: ${agents.map((a) => a.name).join(", ") || "no agents"}`
-    : "subagent-lsp: set ANTHROPIC_API_KEY or subagentLsp.apiKey to run agents";
+  const agent = agents[0];
+  status.text = `$(hubot) subagent-lsp: ${agent?.name ?? "no agent"}`;
+  const others = agents.slice(1).map((a) => a.name);
+  status.tooltip = agent
+    ? `subagent-lsp runs ${agent.name} (${agent.model}) for hover explanations and new requests` +
+      (others.length ? `; also: ${others.join(", ")}` : "") +
+      ". Click to ask an agent."
+    : "subagent-lsp found no agent. Click to ask anyway.";
+  status.command = "subagentLsp.askAgent";
   status.show();
 }
 
 async function askAgent(): Promise<void> {
   const editor = vscode.window.activeTextEditor;
+  if (!keyIsSet()) {
+    await showMessage(MessageType.Warning, NEED_KEY);
+    return;
+  }
   if (!client || !editor) {
     void vscode.window.showWarningMessage("Open a TypeScript file to ask an agent.");
     return;
@@ -205,7 +263,7 @@ async function askAgent(): Promise<void> {
         await running.sendRequest("workspace/executeCommand", params, token);
       } catch (error) {
         if (!token.isCancellationRequested) {
-          void vscode.window.showErrorMessage(`subagent-lsp: ${String(error)}`);
+          void showMessage(MessageType.Error, `subagent-lsp: ${String(error)}`);
         }
       }
     },
@@ -232,8 +290,8 @@ async function explain(): Promise<void> {
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
-  status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
-  status.command = "subagentLsp.askAgent";
+  status = vscode.window.createStatusBarItem("subagentLsp.status", vscode.StatusBarAlignment.Right, 100);
+  status.name = "subagent-lsp";
   context.subscriptions.push(
     status,
     vscode.commands.registerCommand("subagentLsp.askAgent", askAgent),

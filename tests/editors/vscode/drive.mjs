@@ -1,6 +1,10 @@
 // Drives real VS Code (code-server) in headless Chromium the way a user would, for test_vscode.py:
-// open a route file, then the $STEPS in order: codeAction (select a line, pick from the Ctrl+. menu,
-// save), askAgent ("Ask agent…" from the command palette, save), hover (Show Hover on a route).
+// open a route file, then the $STEPS in order: codeAction (select a line, pick from the Ctrl+. menu),
+// askAgent ("Ask agent…" from the command palette), hover (Show Hover on a route), quickFix (a
+// diagnostic's fix from the Ctrl+. menu), problems (the Problems panel), statusBar (click the status
+// bar item), and the steps of a missing key. A step written `step@how` meets the agent's change as a
+// diff and answers it: `accept` or `discard` from the notification, `title` with the diff's Accept
+// button; an accepted change is then saved.
 // Reads its inputs from the environment and writes what it saw to $RESULT as JSON; the Python test
 // judges it. On failure it leaves a screenshot.
 import { readFileSync, writeFileSync } from "node:fs";
@@ -47,6 +51,40 @@ async function runCommand(title) {
   await page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().click();
 }
 
+// The Settings editor opens over the workbench: Escape closes it. Focus then goes back where it
+// was (a focused status bar item shows its tooltip over the notifications): go to the editor.
+async function closeSettings() {
+  const settings = page.locator(".settings-editor").first();
+  for (let attempt = 0; (await settings.isVisible()) && attempt < 20; attempt++) {
+    await page.keyboard.press("Escape");
+    await page.waitForTimeout(300);
+  }
+  await settings.waitFor({ state: "hidden", timeout: WAIT });
+  await runCommand("View: Focus Active Editor Group");
+}
+
+// A button in a notification. The status bar item sits under the notifications: a mouse that
+// passes over it while a notification slides in opens its tooltip on top of the buttons, and that
+// tooltip stays while the mouse rests on it. Move away and click again until the click lands.
+async function clickButton(button) {
+  for (let attempt = 0; ; attempt++) {
+    await page.mouse.move(700, 300);
+    await page.locator(".context-view .hover-contents").waitFor({ state: "hidden", timeout: 5_000 }).catch(() => {});
+    try {
+      await button.click({ timeout: 5_000 });
+      return;
+    } catch (error) {
+      if (attempt === 10) {
+        throw error;
+      }
+    }
+  }
+}
+
+function toast(text) {
+  return page.locator(".notifications-toasts .notification-list-item", { hasText: text }).first();
+}
+
 async function goToLine(line, column) {
   await runCommand("Go to Line/Column");
   const input = page.locator(".quick-input-widget input");
@@ -80,7 +118,55 @@ async function save(expected) {
   }
   throw new Error(`${env("ROUTE_FILE")} never got ${JSON.stringify(expected)} on disk`);
 }
-async function codeAction() {
+
+// The agent's change as a diff (the proposed text on the right) and a notification; answer it.
+async function review(how, expected) {
+  const diff = page.locator(".monaco-diff-editor").first();
+  await diff.waitFor({ state: "visible", timeout: WAIT });
+  const proposed = diff.locator(".editor.modified .view-lines");
+  const deadline = Date.now() + WAIT;
+  while (!(await proposed.innerText()).replace(/\u00a0/g, " ").includes(expected)) {
+    if (Date.now() > deadline) {
+      throw new Error(`the diff never showed ${JSON.stringify(expected)}`);
+    }
+    await page.waitForTimeout(200);
+  }
+  const note = toast("review the change");
+  await note.waitFor({ state: "visible", timeout: WAIT });
+  const seen = {
+    tab: (await page.locator(".tabs-container .tab.active").first().innerText()).trim(),
+    notification: (await note.innerText()).trim(),
+    // The left side is the document as it is: nothing has landed yet, in the buffer or on disk.
+    current: (await diff.locator(".editor.original .view-lines").innerText()).replace(/\u00a0/g, " "),
+    onDisk: readFileSync(env("ROUTE_FILE"), "utf8"),
+  };
+  if (how === "title") {
+    await page.locator(".editor-actions .action-label[aria-label^=\"Accept agent's change\"]").first().click();
+  } else {
+    const button = how === "accept" ? "Accept" : "Discard";
+    await clickButton(note.locator(".monaco-button", { hasText: button }).first());
+  }
+  await diff.waitFor({ state: "hidden", timeout: WAIT });
+  return seen;
+}
+
+// Run after picking an action: the change lands (through its review when `how` says so) and is
+// saved, or is discarded and leaves nothing behind.
+async function land(expected, how) {
+  const seen = how ? await review(how, expected) : {};
+  if (how === "discard") {
+    // Give a wrongly applied edit time to show up before saying it did not.
+    await page.waitForTimeout(2_000);
+    seen.afterDiscard = await editorText();
+    seen.onDisk = readFileSync(env("ROUTE_FILE"), "utf8");
+    seen.dirtyTabs = await page.locator(".tabs-container .tab.dirty").count();
+    return seen;
+  }
+  await waitForText(expected);
+  await save(expected);
+  return seen;
+}
+async function codeAction(how) {
   await goToLine(env("ACTION_LINE"), 1);
   await page.keyboard.press("End");
   await page.keyboard.press("Shift+Home");
@@ -100,13 +186,15 @@ async function codeAction() {
     }
   }
   const titles = await menu.locator(".action-widget-action-label, .monaco-list-row").allInnerTexts();
-  result.steps.push({ step: "codeAction", titles: titles.map((t) => t.trim()).filter(Boolean) });
+  const step = { step: "codeAction", titles: titles.map((t) => t.trim()).filter(Boolean) };
+  result.steps.push(step);
   await menu.locator(".monaco-list-row", { hasText: env("ACTION_TITLE") }).first().click();
-  await waitForText(env("ACTION_RESULT"));
-  await save(env("ACTION_RESULT"));
+  if (process.env.ACTION_RESULT) {
+    step.review = await land(env("ACTION_RESULT"), how);
+  }
 }
 
-async function askAgent() {
+async function askAgent(how) {
   await goToLine(env("ASK_LINE"), 1);
   await page.keyboard.press("End");
   await page.keyboard.press("Shift+Home");
@@ -129,9 +217,9 @@ async function askAgent() {
   const progress = page.locator(".statusbar-item", { hasText: env("ASK_PROGRESS") }).first();
   await progress.waitFor({ state: "visible", timeout: WAIT });
   const progressText = (await progress.innerText()).trim();
-  await waitForText(env("ASK_RESULT"));
-  await save(env("ASK_RESULT"));
-  result.steps.push({ step: "ask", agents, progress: progressText });
+  const step = { step: "ask", agents, progress: progressText };
+  result.steps.push(step);
+  step.review = await land(env("ASK_RESULT"), how);
 }
 
 async function hover() {
@@ -144,7 +232,7 @@ async function hover() {
 
 // A hint from the code's facts: Ctrl+. on it until its quick fix is offered (the hint is computed
 // a moment after the file changed), then pick it.
-async function quickFix() {
+async function quickFix(how) {
   const [fixLine, fixColumn] = env("FIX_AT").split(":");
   const menu = page.locator(".action-widget:not(.action-list-submenu-panel)").first();
   const fix = menu.locator(".monaco-list-row", { hasText: env("FIX_TITLE") }).first();
@@ -171,20 +259,72 @@ async function quickFix() {
     await page.keyboard.press("Escape");
     await page.waitForTimeout(500);
   }
-  result.steps.push({ step: "quickFix", titles });
+  const step = { step: "quickFix", titles };
+  result.steps.push(step);
   await fix.click();
-  await waitForText(env("FIX_RESULT"));
-  await save(env("FIX_RESULT"));
+  step.review = await land(env("FIX_RESULT"), how);
 }
 
-const STEPS = { codeAction, askAgent, hover, quickFix };
+// The Problems panel lists the review's finding, with the agent as its source.
+async function problems() {
+  await runCommand("View: Focus Problems");
+  const row = page.locator(".markers-panel .monaco-list-row", { hasText: env("PROBLEM") }).first();
+  await row.waitFor({ state: "visible", timeout: WAIT });
+  const rows = await page.locator(".markers-panel .monaco-list-row").allInnerTexts();
+  result.steps.push({ step: "problems", rows: rows.map((r) => r.trim()) });
+  // Back to the file, for the steps after.
+  await runCommand("View: Focus Active Editor Group");
+}
+
+// Without a key: the status bar item warns, and a click opens the key's setting.
+async function statusBar() {
+  const item = page.locator(".statusbar-item", { hasText: env("STATUS_TEXT") }).first();
+  const classes = (await item.getAttribute("class")) ?? "";
+  await item.click();
+  // Leave the item, or its tooltip stays open over the notifications.
+  await page.mouse.move(700, 300);
+  await page.locator(".context-view .hover-contents").waitFor({ state: "hidden", timeout: WAIT });
+  const setting = page.locator(".settings-editor .setting-item-contents", { hasText: env("SETTING") }).first();
+  await setting.waitFor({ state: "visible", timeout: WAIT });
+  result.steps.push({ step: "statusBar", classes, setting: (await setting.innerText()).trim() });
+  await closeSettings();
+}
+
+// A message that names a setting offers to open it: click its button, see the setting.
+async function openSettingsFrom(message) {
+  const note = toast(message);
+  await note.waitFor({ state: "visible", timeout: WAIT });
+  const text = (await note.innerText()).trim();
+  await clickButton(note.locator(".monaco-button", { hasText: "Open settings" }).first());
+  const setting = page.locator(".settings-editor .setting-item-contents", { hasText: env("SETTING") }).first();
+  await setting.waitFor({ state: "visible", timeout: WAIT });
+  await closeSettings();
+  return text;
+}
+
+// Without a key, "Ask agent…" says so (with the button) instead of asking for an instruction.
+async function askWithoutKey() {
+  await runCommand("subagent-lsp: Ask agent…");
+  const text = await openSettingsFrom(env("NO_KEY_ASK"));
+  const asked = await page.locator(".quick-input-widget", { hasText: "What should" }).isVisible();
+  result.steps.push({ step: "askWithoutKey", notification: text, asked });
+}
+
+// Without a key, the server's error about it carries the same button.
+async function actionWithoutKey() {
+  await codeAction();
+  const text = await openSettingsFrom(env("NO_KEY_ACTION"));
+  result.steps.push({ step: "actionWithoutKey", notification: text });
+}
+
+const STEPS = { codeAction, askAgent, hover, quickFix, problems, statusBar, askWithoutKey, actionWithoutKey };
 
 try {
   await page.goto(`${env("CODE_SERVER_URL")}/?folder=${encodeURIComponent(env("WORKSPACE"))}`);
   await page.locator(".monaco-workbench").waitFor({ timeout: WAIT });
 
-  // The extension is running once its status bar item names a model.
-  const status = page.locator(".statusbar-item", { hasText: env("STATUS_MODEL") });
+  // The extension is running once its status bar item names the agent (or says what is missing).
+  const status = page.locator(".statusbar-item", { hasText: env("STATUS_TEXT") });
   await status.first().waitFor({ timeout: WAIT });
   result.status = (await status.first().innerText()).trim();
 
@@ -194,10 +334,15 @@ try {
   await waitForText(env("FILE_SHOWS"));
 
   for (const step of env("STEPS").split(",")) {
-    await STEPS[step]();
+    const [name, how] = step.split("@");
+    await STEPS[name](how);
   }
 } catch (error) {
   result.error = String(error?.stack ?? error);
+  result.notifications = await page
+    .locator(".notification-list-item")
+    .allInnerTexts()
+    .catch(() => []);
   await page.screenshot({ path: env("SCREENSHOT") }).catch(() => {});
 } finally {
   writeFileSync(env("RESULT"), JSON.stringify(result, null, 2));
