@@ -159,7 +159,8 @@ def offered_actions(
         if instruction.agent is None or named is not None:
             title = f"Ask {target.name}: {_short(instruction.text)}"
             offered.append(OfferedAction(target, ASK, title, instruction.text))
-    for agent in _menu_agents(agents, shown):
+    menu = _menu_agents(agents, shown)
+    for agent in menu:
         fitting = [item for item in INTENTS if item.applies(facts)]
         if TIGHTEN_SCHEMA.applies(facts):
             fitting.append(TIGHTEN_SCHEMA)
@@ -167,9 +168,17 @@ def offered_actions(
             # A read-only agent reviews; code no intent fits still gets a review.
             fitting = [REVIEW]
         for item in fitting:
-            title = f"Review with {agent.name}" if item is REVIEW else f"{agent.name}: {item.title}"
+            title = _title(item, agent, alone=len(menu) == 1)
             offered.append(OfferedAction(agent, item.id, title, item.instruction))
     return offered[:MAX_MENU]
+
+
+def _title(item: Intent, agent: Agent, *, alone: bool) -> str:
+    """A review names its agent; an intent names it only when several agents share the menu,
+    else it reads "Agent: ..." so that it is told apart from the editor's own actions."""
+    if item is REVIEW:
+        return f"Review with {agent.name}"
+    return f"Agent: {item.title}" if alone else f"{agent.name}: {item.title}"
 
 
 def _menu_agents(agents: Sequence[Agent], shown: Sequence[str]) -> list[Agent]:

@@ -27,7 +27,7 @@ DRIVER = Path(__file__).parent / "nvim_driver.lua"
 ROOT_DRIVER = Path(__file__).parent / "nvim_root_driver.lua"
 TUI_DRIVER = Path(__file__).parent / "nvim_tui_driver.lua"
 USER_INIT = Path(__file__).parent / "nvim_user.lua"
-ACTION_TITLE = "backend-engineer: Follow REST conventions and status codes"
+ACTION_TITLE = "Agent: Follow REST conventions and status codes"
 PING = 'export const ping = () => "pong";\n'
 UNVALIDATED = "request.body as { email: string; displayName: string; role?: string }"
 VALIDATED = "createUserBody.parse(request.body)"
@@ -80,7 +80,7 @@ def test_a_code_action_ask_and_hover_work_in_real_neovim(
             "ROUTE_FILE": str(route),
             "RESULT": str(result_file),
             "ACTION_AT": "return reply.send(created)",
-            "ACTION_TITLE": "backend-engineer: Follow REST conventions and status codes",
+            "ACTION_TITLE": ACTION_TITLE,
             "ASK_FROM": "await db.delete(users)",
             "ASK_INSTRUCTION": "explain why deleting is idempotent",
             "HOVER_AT": 'app.post("/users"',
@@ -108,9 +108,7 @@ def test_a_code_action_ask_and_hover_work_in_real_neovim(
     assert "Fix with backend-engineer" in quick_fix["titles"]
     fix_prompt = "\n".join(b["text"] for b in fake_api.requests[5].body["messages"][0]["content"])
     assert "POST /users reads body that nothing validates" in fix_prompt
-    assert (
-        "backend-engineer: Follow REST conventions and status codes" in result["steps"][0]["titles"]
-    )
+    assert ACTION_TITLE in result["steps"][0]["titles"]
     ask_request = fake_api.requests[2].body
     prompt = "\n".join(b["text"] for b in ask_request["messages"][0]["content"])
     assert "explain why deleting is idempotent" in prompt

@@ -259,7 +259,7 @@ def test_code_action_ask_agent_and_hover_work_in_real_vscode(
         "codeAction,askAgent,hover,quickFix",
         **USERS_ROUTE,
         ACTION_LINE=_line_of(original, SEND_LINE),
-        ACTION_TITLE="backend-engineer: Follow REST conventions and status codes",
+        ACTION_TITLE="Agent: Follow REST conventions and status codes",
         ACTION_RESULT="return reply.code(201).send(created)",
         **_ask_inputs(original),
         HOVER_AT=_line_of(original, POST_LINE) + ":8",

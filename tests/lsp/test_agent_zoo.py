@@ -61,8 +61,12 @@ async def test_a_setting_shows_the_agents_the_user_names(zoo: Editor) -> None:
         )
     )
     uri = open_route(zoo)
-    titles = [a.title for a in await _menu(zoo, uri, "const rows")]
-    assert titles and titles[0].startswith("admin-ui-developer: ")
+    menu = await _menu(zoo, uri, "const rows")
+    assert (
+        menu and menu[0].command and menu[0].command.arguments[0]["agent"] == "admin-ui-developer"
+    )
+    # The only agent shown: its name is not repeated on every row.
+    assert menu[0].title.startswith("Agent: ")
 
 
 async def test_an_instruction_comment_still_reaches_any_agent(zoo: Editor) -> None:

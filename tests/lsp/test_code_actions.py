@@ -33,9 +33,13 @@ async def test_actions_are_listed_without_any_model_request(
     actions = await editor.code_actions(uri, rng)
 
     titles = _titles(actions)
-    assert "backend-engineer: Optimise this Drizzle query" in titles
-    assert "backend-engineer: Add error handling with guard clauses" in titles
-    assert "backend-engineer: Follow REST conventions and status codes" in titles
+    # One agent in the menu: its rows say they are an agent's without repeating its name.
+    assert "Agent: Optimise this Drizzle query" in titles
+    assert "Agent: Add error handling with guard clauses" in titles
+    assert "Agent: Follow REST conventions and status codes" in titles
+    assert {action.command.arguments[0]["agent"] for action in actions if action.command} == {
+        "backend-engineer"
+    }
     assert all(action.kind == "refactor.rewrite.agent" for action in actions)
     assert fake_api.requests == []
 

@@ -258,7 +258,7 @@ def test_initialize_is_answered_once_and_what_follows_at_once_is_handled(
         }
     )
     titles = [action["title"] for action in raw.response(2)["result"]]
-    assert "backend-engineer: Follow REST conventions and status codes" in titles
+    assert "Agent: Follow REST conventions and status codes" in titles
     raw.send({"id": 3, "method": "shutdown"})
     raw.response(3)
     raw.send({"method": "exit"})
