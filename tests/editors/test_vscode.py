@@ -235,6 +235,8 @@ def _comment_the_delete(**slow: float) -> list[Reply]:
 def test_code_action_ask_agent_and_hover_work_in_real_vscode(
     code_server: CodeServer, project: Path, fake_api: FakeAnthropic
 ) -> None:
+    """Each agent change is shown as a diff first: the action's is accepted from the notification,
+    the ask's discarded, the quick fix's accepted with the diff's own Accept button."""
     route = project / "src/routes/users.ts"
     original = route.read_text(encoding="utf-8")
     fake_api.enqueue(
@@ -256,7 +258,7 @@ def test_code_action_ask_agent_and_hover_work_in_real_vscode(
     )
     code_server.start(trusted=True)
     result = code_server.drive(
-        "codeAction,askAgent,hover,quickFix",
+        "codeAction@accept,askAgent@discard,hover,quickFix@title",
         **USERS_ROUTE,
         ACTION_LINE=_line_of(original, SEND_LINE),
         ACTION_TITLE="Agent: Follow REST conventions and status codes",
@@ -269,14 +271,21 @@ def test_code_action_ask_agent_and_hover_work_in_real_vscode(
         FIX_RESULT=VALIDATED,
     )
 
-    expected = (
-        original.replace(f"{SEND_LINE}\n", f"{SEND_201}\n")
-        .replace(f"{DELETE_LINE}\n", f"{DELETE_COMMENT}\n{DELETE_LINE}\n")
-        .replace(UNVALIDATED, VALIDATED)
-    )
+    # The discarded comment is nowhere: not in the file, not in the editor, no unsaved tab.
+    expected = original.replace(f"{SEND_LINE}\n", f"{SEND_201}\n").replace(UNVALIDATED, VALIDATED)
     assert route.read_text(encoding="utf-8") == expected
     assert "subagent-lsp: backend-engineer" in result["status"]
-    assert any("Follow REST conventions" in t for t in result["steps"][0]["titles"])
+    action = result["steps"][0]
+    assert any("Follow REST conventions" in t for t in action["titles"])
+    # Before it was accepted, the change was a diff and a question, and the file was as it was.
+    assert "users.ts" in action["review"]["tab"] and "backend-engineer" in action["review"]["tab"]
+    assert "Accept" in action["review"]["notification"]
+    assert SEND_201.strip() not in action["review"]["current"]
+    assert SEND_201.strip() not in action["review"]["onDisk"]
+    discarded = result["steps"][1]["review"]
+    assert DELETE_COMMENT.strip() not in discarded["afterDiscard"]
+    assert DELETE_COMMENT.strip() not in discarded["onDisk"]
+    assert discarded["dirtyTabs"] == 0
     # The picker offers every agent, the default one first, each with its model.
     picked = result["steps"][1]["agents"]
     assert len(picked) == 2
@@ -307,7 +316,7 @@ def test_an_untrusted_folder_cannot_supply_its_own_agents(
     fake_api.enqueue(*_comment_the_delete(delay=1.0))
     code_server.start(trusted=False)
     result = code_server.drive(
-        "askAgent",
+        "askAgent@accept",
         **USERS_ROUTE,
         **_ask_inputs(original),
     )
@@ -321,6 +330,58 @@ def test_an_untrusted_folder_cannot_supply_its_own_agents(
     assert "app.build platform" in workspace_prompt
     assert "app.build platform" not in system_text
     assert DELETE_COMMENT in route.read_text(encoding="utf-8")
+
+
+ANALYZER = """---
+name: codebase-analyzer
+description: Analyses how backend API routes, handlers and database queries work; use proactively.
+tools: Read, Grep, Glob, LS
+---
+You explain how the backend code works, with file and line references.
+"""
+FINDING = "Deleting a missing user answers 200 as if it existed."
+
+
+def test_a_review_shows_problems_whose_quick_fix_ends_in_an_edit(
+    code_server: CodeServer, project: Path, fake_api: FakeAnthropic
+) -> None:
+    """A read-only agent reviews; its finding is a problem with the agent as source, and "Fix with
+    backend-engineer" on it runs the editing agent, whose change is accepted from its diff."""
+    (project / ".claude/agents/codebase-analyzer.md").write_text(ANALYZER, encoding="utf-8")
+    route = project / "src/routes/users.ts"
+    original = route.read_text(encoding="utf-8")
+    delete_line = int(_line_of(original, DELETE_LINE))
+    finding = {
+        "path": "src/routes/users.ts",
+        "start_line": delete_line,
+        "end_line": delete_line,
+        "severity": "warning",
+        "message": FINDING,
+        "fix": "Say why deleting is idempotent.",
+    }
+    fake_api.enqueue(
+        tool_reply([finding], tool_name="report_finding"),
+        text_reply("One finding."),
+        *_comment_the_delete(),
+    )
+    code_server.start(trusted=True)
+    result = code_server.drive(
+        "codeAction,problems,quickFix@accept",
+        **USERS_ROUTE,
+        ACTION_LINE=str(delete_line),
+        ACTION_TITLE="Review with codebase-analyzer",
+        PROBLEM=FINDING,
+        FIX_AT=f"{delete_line}:10",
+        FIX_TITLE="Fix with backend-engineer",
+        FIX_RESULT=DELETE_COMMENT.strip(),
+    )
+
+    (problem,) = [row for row in result["steps"][1]["rows"] if FINDING in row]
+    assert "codebase-analyzer" in problem
+    fix_prompt = "\n".join(b["text"] for b in fake_api.requests[-2].body["messages"][0]["content"])
+    assert FINDING in fix_prompt
+    expected = original.replace(f"{DELETE_LINE}\n", f"{DELETE_COMMENT}\n{DELETE_LINE}\n")
+    assert route.read_text(encoding="utf-8") == expected
 
 
 def test_without_a_key_the_editor_says_so_and_opens_the_setting(

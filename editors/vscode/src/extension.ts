@@ -1,5 +1,5 @@
-// subagent-lsp for VS Code: starts the language server, adds "Ask agent…", and shows which agent
-// runs (or that the key is missing).
+// subagent-lsp for VS Code: starts the language server, adds "Ask agent…", shows which agent runs
+// (or that the key is missing), and shows an agent's change as a diff to accept or discard.
 // Code actions and hovers come from the server as they are.
 import * as vscode from "vscode";
 import {
@@ -10,6 +10,7 @@ import {
   ShowMessageNotification,
   State,
 } from "vscode-languageclient/node";
+import { type Proposal, REVIEW_NOTIFICATION, ReviewEditsFeature, Reviews } from "./review";
 
 const SECTION = "subagentLsp";
 const INSTALL = "pip install subagent-lsp";
@@ -24,6 +25,7 @@ interface AgentInfo {
 
 let client: LanguageClient | undefined;
 let status: vscode.StatusBarItem | undefined;
+let reviews: Reviews | undefined;
 
 const KEY_SETTING = `${SECTION}.apiKey`;
 const NEED_KEY = "subagent-lsp needs an Anthropic API key to run agents: set ANTHROPIC_API_KEY or subagentLsp.apiKey.";
@@ -116,7 +118,14 @@ function clientOptions(): LanguageClientOptions {
 
 async function start(context: vscode.ExtensionContext): Promise<void> {
   client = new LanguageClient("subagentLsp", "subagent-lsp", serverOptions(), clientOptions());
+  client.registerFeature(new ReviewEditsFeature());
   client.onNotification(ShowMessageNotification.type, (params) => void showMessage(params.type, params.message));
+  client.onNotification(REVIEW_NOTIFICATION, (proposal: Proposal) => void reviews?.show(proposal));
+  client.onDidChangeState((event) => {
+    if (event.newState === State.Stopped) {
+      void reviews?.forgetAll();
+    }
+  });
   // Hover facts come at once and the explanation later: show the hover again when it lands,
   // if the cursor is still on that code.
   client.onNotification(
@@ -292,8 +301,26 @@ async function explain(): Promise<void> {
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   status = vscode.window.createStatusBarItem("subagentLsp.status", vscode.StatusBarAlignment.Right, 100);
   status.name = "subagent-lsp";
+  reviews = new Reviews(() => {
+    const running = client;
+    if (!running || running.state !== State.Running) {
+      return undefined;
+    }
+    return async (command, id) => {
+      try {
+        return await running.sendRequest<{ message?: string } | null>("workspace/executeCommand", {
+          command,
+          arguments: [id],
+        });
+      } catch (error) {
+        void showMessage(MessageType.Error, `subagent-lsp: ${String(error)}`);
+        return undefined;
+      }
+    };
+  });
   context.subscriptions.push(
     status,
+    reviews,
     vscode.commands.registerCommand("subagentLsp.askAgent", askAgent),
     vscode.commands.registerCommand("subagentLsp.explain", explain),
     vscode.commands.registerCommand("subagentLsp.restart", async () => {
