@@ -172,7 +172,7 @@ async def test_clients_without_a_review_ui_are_asked_to_confirm_the_edit(
         assert annotations is not None
         (annotation,) = annotations.values()
         assert annotation.needs_confirmation is True
-        assert annotation.label == "Ask backend-engineer"
+        assert annotation.label == "backend-engineer: use at(0)"
         edits = [e for dc in sent.edit.document_changes or [] for e in dc.edits]
         assert edits and all(isinstance(e, types.AnnotatedTextEdit) for e in edits)
     else:

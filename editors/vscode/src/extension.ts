@@ -71,8 +71,8 @@ function serverOptions(): ServerOptions {
 
 // The server's settings, minus what only the extension uses; an untrusted folder never loads its own
 // agents, whatever its settings say.
-function serverSettings(): Record<string, unknown> {
-  const config = vscode.workspace.getConfiguration(SECTION);
+function serverSettings(scope?: vscode.Uri): Record<string, unknown> {
+  const config = vscode.workspace.getConfiguration(SECTION, scope);
   const options: Record<string, unknown> = {};
   for (const key of Object.keys(config)) {
     const value = config.get(key);
@@ -109,7 +109,12 @@ function clientOptions(): LanguageClientOptions {
           if (!Array.isArray(answers)) {
             return answers;
           }
-          return params.items.map((item, i) => (item.section === SECTION ? serverSettings() : answers[i]));
+          // A folder's own values when the server asks for one (scopeUri), as with several folders.
+          return params.items.map((item, i) =>
+            item.section === SECTION
+              ? serverSettings(item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined)
+              : answers[i],
+          );
         },
       },
     },

@@ -57,6 +57,12 @@ def _code_action(uri: str, rng: types.Range, offered: OfferedAction) -> types.Co
     )
 
 
+def _headline(instruction: str, width: int = 60) -> str:
+    """A free-form instruction as a label: its first line, cut to fit."""
+    line = " ".join(instruction.strip().splitlines()[0].split()) if instruction.strip() else "Ask"
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
 def wants_kind(only: Sequence[str] | None, kind: str) -> bool:
     """Whether a client that asks only for ``only`` kinds wants actions of ``kind``."""
     if not only:
@@ -189,7 +195,7 @@ class ActionRunner:
         agent = self._agent(parsed.agent, path)
         if parsed.action == ASK:
             instruction = parsed.instruction or ""
-            title = f"Ask {agent.name}"
+            title = "Ask"
         else:
             known = intent(parsed.action)
             if known is None:
@@ -253,8 +259,7 @@ class ActionRunner:
             return {"applied": False, "message": message, "files": [], "review": result.summary}
         change = AgentChange(
             job.agent.name,
-            # "Ask NAME" names the agent already.
-            title if job.action_id == ASK else f"{job.agent.name}: {title}",
+            f"{job.agent.name}: {_headline(job.instruction) if job.action_id == ASK else title}",
             result.summary,
             result.changes,
             {c.path: display_path(c.path, roots) for c in result.changes},
