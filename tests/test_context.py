@@ -15,9 +15,11 @@ from subagent_lsp.context.gather import gather_context
 from subagent_lsp.context.index import ProjectIndex
 from subagent_lsp.context.items import Context, estimate_tokens
 from subagent_lsp.context.modules import ModuleResolver, parse_jsonc
+from subagent_lsp.context.symbols import Lookup
 from subagent_lsp.exclusions import Exclusions
 from subagent_lsp.overlay import DocumentSnapshot
 from subagent_lsp.redaction import PLACEHOLDER, redact
+from subagent_lsp.syntax import SourceFile
 
 FIXTURE = Path(__file__).parent / "fixtures" / "context-project"
 
@@ -224,3 +226,34 @@ def test_the_context_command_prints_what_would_be_sent(project: Path, tmp_path: 
     )
     assert "export const createOrderBody" in data["text"]
     assert all(item["tokens"] > 0 for item in data["items"])
+
+
+def test_lookups_follow_namespace_members_reexported_imports_and_values_over_types(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "handlers.ts": "export async function listItems(request) { return []; }\n",
+        "inner.ts": (
+            "export const Item = z.object({ id: z.string() });\n"
+            "export type Item = z.infer<typeof Item>;\n"
+        ),
+        "barrel.ts": 'import { Item } from "./inner";\nexport { Item };\n',
+        "app.ts": (
+            'import * as handlers from "./handlers";\nimport { Item } from "./barrel";\n'
+            "app.get('/items', handlers.listItems);\nItem.parse(x);\n"
+        ),
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    roots = (tmp_path,)
+    lookup = Lookup(ProjectIndex(roots), {}, Exclusions(roots))
+    app = tmp_path / "app.ts"
+    src = SourceFile(files["app.ts"], "typescript")
+
+    handler = lookup.find(app, src, "handlers.listItems")
+    assert handler is not None and handler.path == tmp_path / "handlers.ts"
+    assert handler.declaration.kind == "function"
+    schema = lookup.find(app, src, "Item")
+    assert schema is not None and schema.path == tmp_path / "inner.ts"
+    assert (schema.declaration.kind, schema.declaration.called_name) == ("variable", "object")
+    assert lookup.find(app, src, "handlers.missing") is None

@@ -72,9 +72,14 @@ class Lookup:
         return None
 
     def imported(self, path: Path, src: SourceFile, name: str) -> Symbol | None:
-        """Where a name used in ``src`` comes from, if it is imported from the workspace."""
+        """Where a name used in ``src`` comes from, if it is imported from the workspace; a
+        member of a namespace import (`handlers.listItems`) is that module's export."""
+        namespace, _, member = name.partition(".")
         for decl in imports(src):
             for local, imported in decl.bindings:
+                if member and local == namespace and imported == "*" and "." not in member:
+                    target = self.resolve(path, decl.source)
+                    return self.find_export(target, member) if target is not None else None
                 if local != name or imported == "*":
                     continue
                 target = self.resolve(path, decl.source)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
+from .imports import imports
 from .source import SourceFile, identifiers_in
 
 _DECLARATION_KINDS = {
@@ -188,6 +189,10 @@ def _read_declarations(src: SourceFile) -> dict[str, Declaration]:
             if name_node is None:
                 continue
             name = src.node_text(name_node)
+            # `export const S = z.object(...)` and `export type S = z.infer<typeof S>` share a name;
+            # the value is what the code uses, so a type never hides it.
+            if kind in ("type", "interface") and name in found:
+                continue
             found[name] = Declaration(name, kind, start, end, body_start, exported, None, None)
     for exported_as, local in local_exports:
         if local in found and exported_as not in found:
@@ -205,10 +210,11 @@ def _read_reexports(src: SourceFile) -> list[ReExport]:
         if statement.type != "export_statement":
             continue
         source = statement.child_by_field_name("source")
+        clause = next((c for c in statement.named_children if c.type == "export_clause"), None)
         if source is None:
+            found += _imported_exports(src, clause)
             continue
         specifier = src.node_text(source).strip("\"'")
-        clause = next((c for c in statement.named_children if c.type == "export_clause"), None)
         if clause is None:
             namespace = next(
                 (c for c in statement.named_children if c.type == "namespace_export"), None
@@ -225,4 +231,21 @@ def _read_reexports(src: SourceFile) -> list[ReExport]:
             if name is not None:
                 names[src.node_text(alias if alias is not None else name)] = src.node_text(name)
         found.append(ReExport(specifier, names))
+    return found
+
+
+def _imported_exports(src: SourceFile, clause: Node | None) -> list[ReExport]:
+    """`import { a } from "./x"; export { a }`: the same as `export { a } from "./x"`."""
+    if clause is None:
+        return []
+    bound = {local: (i.source, name) for i in imports(src) for local, name in i.bindings}
+    found: list[ReExport] = []
+    for spec in clause.named_children:
+        name = spec.child_by_field_name("name")
+        alias = spec.child_by_field_name("alias")
+        origin = bound.get(src.node_text(name)) if name is not None else None
+        if name is None or origin is None or origin[1] in ("*", "default"):
+            continue
+        exported = src.node_text(alias if alias is not None else name)
+        found.append(ReExport(origin[0], {exported: origin[1]}))
     return found
