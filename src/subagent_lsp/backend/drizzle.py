@@ -157,8 +157,12 @@ class Table:
         ]
 
 
-def _column(name: str, value: Node, src: SourceFile) -> Column | None:
+def _column(name: str, value: Node, src: SourceFile, builders: str | None = None) -> Column | None:
+    """One column; ``builders`` is the parameter of a columns callback (`(t) => ({ id: t.uuid() })`),
+    whose column builders are its members rather than imported functions."""
     links = call_chain(value, src)
+    if builders is not None and links and links[0] == (builders, None):
+        links = links[1:]
     if not links or links[0][1] is None:
         return None
     base, args = links[0]
@@ -186,6 +190,8 @@ def _column(name: str, value: Node, src: SourceFile) -> Column | None:
             column.constraints.append(f"default {shown}" if len(shown) <= 24 else "default")
         elif method == "defaultNow":
             column.constraints.append("default now()")
+        elif method == "defaultRandom":
+            column.constraints.append("default random")
         elif method == "autoincrement":
             column.constraints.append("auto increment")
         elif method == "references":
@@ -273,21 +279,43 @@ def _extra_config(config: Node, src: SourceFile) -> tuple[list[Index], list[Fore
     return indexes, keys
 
 
+def _columns_object(node: Node, src: SourceFile) -> tuple[Node, str | None] | None:
+    """The object of columns and, when they come from a callback, its parameter's name: both
+    `{ id: uuid() }` and `(t) => ({ id: t.uuid() })` (Drizzle 0.36's form)."""
+    if node.type == "object":
+        return node, None
+    if node.type != "arrow_function":
+        return None
+    body = node.child_by_field_name("body")
+    while body is not None and body.type == "parenthesized_expression" and body.named_children:
+        body = body.named_children[0]
+    if body is None or body.type != "object":
+        return None
+    param = node.child_by_field_name("parameter")
+    params = node.child_by_field_name("parameters")
+    if param is None and params is not None and params.named_children:
+        first = params.named_children[0]
+        param = first.child_by_field_name("pattern") or first
+    return body, src.node_text(param) if param is not None else None
+
+
 def read_table(variable: str, call: Node, src: SourceFile) -> Table | None:
     links = call_chain(call, src)
     if not links:
         return None
     builder, args = links[0]
     args_list = arguments(args)
-    if len(args_list) < 2 or args_list[1].type != "object":
+    shape = _columns_object(args_list[1], src) if len(args_list) >= 2 else None
+    if shape is None:
         return None
+    columns_object, builders = shape
     columns = []
-    for pair in args_list[1].named_children:
+    for pair in columns_object.named_children:
         key = pair.child_by_field_name("key") if pair.type == "pair" else None
         value = pair.child_by_field_name("value") if pair.type == "pair" else None
         if key is None or value is None:
             continue
-        column = _column(src.node_text(key), value, src)
+        column = _column(src.node_text(key).strip("\"'"), value, src, builders)
         if column is not None:
             columns.append(column)
     indexes, keys = _extra_config(args_list[2], src) if len(args_list) > 2 else ([], [])
