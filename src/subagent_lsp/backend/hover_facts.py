@@ -15,15 +15,15 @@ from tree_sitter import Node
 
 from ..syntax.declarations import Symbol, declarations
 from ..syntax.source import SourceFile
-from ..syntax.tree import ancestors
+from ..syntax.tree import ancestors, call_chain
 from .coverage import QueryCoverage, analyse
 from .drizzle import Relation, Table, relation_lines, relations_for, table_of
-from .lookup import Finder, Found
+from .lookup import Finder, Found, local_finder
 from .queries import Query, loop_around, read_query
 from .routes import route_call
 from .trpc import Procedure, procedure_around, read_procedure
 from .validation import RouteFacts, route_facts
-from .zod import read_schema
+from .zod import TableFinder, read_schema
 
 FactKind = Literal["route", "table", "query", "schema", "procedure"]
 Display = Callable[[Path], str]
@@ -104,12 +104,20 @@ def _schema_lines(found: Found, home: SourceFile, find: Finder, display: Display
         if symbol is None:
             return [f"`{name}` (not found)"]
         value = symbol.declaration.value(symbol.source)
-        shape = read_schema(value, symbol.source) if value is not None else None
+        tables = _tables_near(symbol, home, find)
+        shape = read_schema(value, symbol.source, tables) if value is not None else None
         where = f"`{display(symbol.path)}:{_line(symbol.source, symbol.declaration.start)}`"
         return [f"`{name}` (defined in {where})", *(f"  - {line}" for line in shape or [])]
     shape = read_schema(node, src)
     if shape is None:
         return [_code(" ".join(src.node_text(node).split())[:60])]
+    links = call_chain(node, src)
+    if (
+        len(links) > 1
+        and links[0][0] == "z"
+        and links[1][0] not in ("object", "strictObject", "looseObject")
+    ):
+        return [f"inline Zod {shape[0]}", *(f"  - {line}" for line in shape[1:])]
     return ["inline Zod object", *(f"  - {line}" for line in shape)]
 
 
@@ -179,7 +187,19 @@ def query_markdown(query: Query, coverage: QueryCoverage, loop: str | None) -> s
     return "\n".join(lines)
 
 
-def describe_symbol(symbol: Symbol, display: Display) -> tuple[FactKind, str] | None:
+def _tables_near(symbol: Symbol, home: SourceFile, find: Finder) -> TableFinder:
+    """The tables names in ``symbol``'s file stand for (its imports too, when it is ``home``)."""
+
+    def table(name: str) -> Table | None:
+        found = (find if symbol.source is home else local_finder(symbol.source))(name)
+        return table_of(found.declaration, found.source) if found is not None else None
+
+    return table
+
+
+def describe_symbol(
+    symbol: Symbol, display: Display, home: SourceFile, find: Finder
+) -> tuple[FactKind, str] | None:
     """Facts about a declaration: a Drizzle table or a Zod schema."""
     decl, src = symbol.declaration, symbol.source
     table = table_of(decl, src)
@@ -187,7 +207,7 @@ def describe_symbol(symbol: Symbol, display: Display) -> tuple[FactKind, str] | 
         relations = relation_lines(declarations(src), decl.name, src)
         return "table", table_markdown(table, symbol, relations, display(symbol.path))
     value = decl.value(src)
-    shape = read_schema(value, src) if value is not None else None
+    shape = read_schema(value, src, _tables_near(symbol, home, find)) if value is not None else None
     if shape is None:
         return None
     body = "\n".join(f"- {line}" for line in shape)
@@ -273,7 +293,7 @@ def static_facts(src: SourceFile, offset: int, find: Finder, display: Display) -
     # (`schema: { body: createUserBody }` is about the schema).
     if node.type == "identifier":
         symbol = find(src.node_text(node))
-        described = describe_symbol(symbol, display) if symbol is not None else None
+        described = describe_symbol(symbol, display, src, find) if symbol is not None else None
         if symbol is not None and described is not None:
             start, end = src.node_span(node)
             code_start, code_end = symbol.declaration.start, symbol.declaration.end
