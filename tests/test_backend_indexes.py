@@ -304,3 +304,23 @@ def test_a_foreign_key_without_an_index_is_a_table_fact(table: str, expected: st
     assert facts is not None and facts.kind == "table"
     said = [line for line in facts.markdown.splitlines() if "foreign keys" in line]
     assert said == ([expected] if expected else [])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "return tryCatch(db.query.posts.findFirst({ where: eq(posts.authorId, a) }));",
+        "expect(await db.query.posts.findFirst({ where: eq(posts.authorId, a) })).toBeTruthy();",
+        "sq = cte.as(db.select().from(posts).where(eq(posts.authorId, a)));",
+    ],
+)
+def test_a_query_passed_to_a_call_hovers_as_the_query(query: str) -> None:
+    assert _facts(query)[:2] == [
+        "- tables: `posts`",
+        "- filters: `posts.authorId` ✓ index byAuthor",
+    ]
+
+
+def test_a_table_cast_to_a_type_is_still_the_table() -> None:
+    lines = _facts("return db.select().from(posts as PgTable).where(eq(posts.authorId, a));")
+    assert lines[:2] == ["- tables: `posts`", "- filters: `posts.authorId` ✓ index byAuthor"]

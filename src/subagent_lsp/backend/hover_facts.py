@@ -266,16 +266,19 @@ def _route_facts(src: SourceFile, chain: list[Node], find: Finder) -> HoverFacts
 
 
 def _query_facts(src: SourceFile, chain: list[Node], find: Finder) -> HoverFacts | None:
-    """A Drizzle query: the outermost call of the chain around the cursor that starts at `db`."""
-    inner: Node | None = None
+    """A Drizzle query: the outermost call around the cursor whose chain starts at the handle, not
+    a call it is passed to (`tryCatch(db.query.x.findFirst())`, `expect(await db…)`)."""
+    found: tuple[Node, Query] | None = None
     for current in chain[1:] if chain[0].type != "call_expression" else chain:
         if current.type == "call_expression":
-            inner = current
+            query = read_query(current, src)
+            if query is not None and query.tables:
+                found = (current, query)
         elif current.type not in _CHAIN_LINKS:
             break
-    query = read_query(inner, src) if inner is not None else None
-    if inner is None or query is None or not query.tables:
+    if found is None:
         return None
+    inner, query = found
     markdown = query_markdown(query, analyse_query(query, find), loop_around(inner, src))
     start, end = src.node_span(inner)
     return HoverFacts("query", markdown, start, end, start, end)

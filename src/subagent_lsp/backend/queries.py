@@ -253,7 +253,7 @@ def read_query(top: Node, src: SourceFile) -> Query | None:
         return _relational(root.split(".")[2], links, src)
     query = Query("query")
     for name, args in links[1:]:
-        first = arguments(args)[0] if arguments(args) else None
+        first = _cast_away(arguments(args)[0]) if arguments(args) else None
         if name in OPERATIONS:
             query.operation = name
         if name in _TABLE_METHODS and first is not None and first.type in _NAMES:
@@ -285,6 +285,14 @@ def read_query(top: Node, src: SourceFile) -> Query | None:
 
 
 _NAMES = frozenset({"identifier", "member_expression"})
+_CASTS = frozenset({"as_expression", "satisfies_expression", "non_null_expression"})
+
+
+def _cast_away(node: Node) -> Node:
+    """`table as PgTable` and `table!` name the table `table`, as a generic repository writes it."""
+    while node.type in _CASTS and node.named_children:
+        node = node.named_children[0]
+    return node
 
 
 def _relational(table: str, links: list[tuple[str, Node | None]], src: SourceFile) -> Query:
