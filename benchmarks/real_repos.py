@@ -94,6 +94,7 @@ _REST = "Follow REST conventions"
 # The hover's first line says what it is about (backend/hover_facts.py).
 _HOVER_KINDS = (
     ("· Fastify route", "route"),
+    ("· Hono route", "route"),
     ("**Drizzle query**", "query"),
     ("· Drizzle `", "table"),
     ("· Zod schema", "schema"),
@@ -353,7 +354,9 @@ class ServerRun:
             self._finding(where, "misjudged", f"read as a Fastify route: {site.note[9:]}")
             return
         hooks_none = "- hooks: none" in markdown
-        if "options by reference" in site.note and ("no schema" in markdown or hooks_none):
+        # Hono's arguments between path and handler are middleware, shown as "runs first".
+        by_reference = "options by reference" in site.note and "· Hono route" not in markdown
+        if by_reference and ("no schema" in markdown or hooks_none):
             self._finding(where, "misjudged", f"{site.note}; hover says no schema / hooks: none")
         elif hooks_none and scan.addhook:
             self._finding(where, "misjudged", "hooks: none, but the file adds hooks with addHook")

@@ -105,18 +105,18 @@ def test_validation_wherever_it_happens(code: str, validation: str) -> None:
         (
             'app.get("/items", requireUser, listItems)',
             "- hooks: onRequest (from `requireUser`)",
-            "- handler: `listItems`",
+            "- handler: `listItems` (b.ts:4)",
         ),
         (
             'app.get("/items", { ...requireUser, schema: { querystring: Q } }, listItems)',
             "- hooks: onRequest (from `requireUser`)",
-            "- handler: `listItems`",
+            "- handler: `listItems` (b.ts:4)",
         ),
         (
             "const guarded = { ...requireUser, preHandler: audit };\n"
             'app.get("/items", guarded, listItems)',
             "- hooks: onRequest (from `guarded`), preHandler (from `guarded`)",
-            "- handler: `listItems`",
+            "- handler: `listItems` (b.ts:4)",
         ),
         (
             'app.get("/items", { onRequest: auth }, async () => 1)',
@@ -170,3 +170,135 @@ def test_the_validation_intent_reads_the_same_facts(
     assert facts.route_unvalidated == unvalidated
     validate = intent("validate-input")
     assert validate is not None and validate.applies(facts) is offered
+
+
+HANDLERS = """\
+import * as handlers from "./handlers";
+export async function listItems(this: FastifyInstance, request, reply) {
+  return find(request.query.owner);
+}
+"""
+
+
+def _route_at(code: str, needle: str) -> list[str]:
+    """The route hover at ``needle``; names found in the snippet, `ELSEWHERE` or `HANDLERS`
+    (whose namespace import `handlers` reaches `ELSEWHERE`, as the workspace lookup does)."""
+    src = SourceFile(code, "typescript")
+    sources = (
+        (Path("/w/a.ts"), src),
+        (Path("/w/handlers.ts"), SourceFile(ELSEWHERE, "typescript")),
+        (Path("/w/b.ts"), SourceFile(HANDLERS, "typescript")),
+    )
+
+    def find(name: str) -> Symbol | None:
+        namespace, _, member = name.rpartition(".")
+        for path, source in sources[1:] if namespace else sources[::2]:
+            if member in declarations(source):
+                name = member
+                return Symbol(path, source, declarations(source)[name])
+        return None
+
+    facts = static_facts(src, code.index(needle), find, lambda p: p.name)
+    assert facts is not None and facts.kind == "route"
+    return facts.markdown.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        # A handler written as a method of the options object, or as a function expression.
+        (
+            'app.post("/sign-up", {\n  config: C,\n  handler(req) {\n'
+            "    return signUp(req.body);\n  },\n});",
+            ["- validation: no schema; missing: body", "- handler: inline method, lines 3–5"],
+        ),
+        (
+            'app.get("/x", {\n  async handler(req, rep) {\n    return req.params.id;\n  },\n});',
+            [
+                "- validation: no schema; missing: params",
+                "- handler: inline async method, lines 2–4",
+            ],
+        ),
+        (
+            "app.route({ method: 'POST', url: '/x', handler: async function (request) {\n"
+            "  return s.parse(request.body);\n} });",
+            [
+                "- validation: body ✓ (handler parses `s`)",
+                "- handler: inline async function, lines 1–3",
+            ],
+        ),
+        # A handler registered by name: in this file, imported, or a namespace import's member.
+        (
+            "async function show(request) { return request.params.id; }\n"
+            "app.get('/items/:id', { preHandler: [requireUser] }, show);",
+            ["- validation: no schema; missing: params", "- handler: `show` (line 1)"],
+        ),
+        (
+            "app.get('/items', { preHandler: [requireUser] }, listItems);",
+            ["- validation: no schema; missing: querystring", "- handler: `listItems` (b.ts:2)"],
+        ),
+        (
+            "fastify.route({ method: 'POST', url: '/items', handler: handlers.listItems });",
+            [
+                "- validation: no schema; missing: querystring",
+                "- handler: `handlers.listItems` (handlers.ts:4)",
+            ],
+        ),
+    ],
+)
+def test_handlers_are_followed_wherever_they_are_written(code: str, expected: list[str]) -> None:
+    lines = _route_at(code, "/")
+    assert [line for line in lines if line.startswith(("- validation", "- handler"))] == expected
+
+
+PLUGIN = """\
+export default async function bookings(app: FastifyInstance) {
+  app.addHook("preHandler", app.auth([app.verifyJwt]));
+  app.get("/", { config: C }, async (req) => list(req.query));
+  app.register(async (child) => {
+    child.addHook("onRequest", child.rateLimit());
+    child.post("/", async (req) => save(req.body));
+  });
+  other.addHook("preValidation", async (req) => { B.parse(req.body); });
+  app.addHook("preValidation", async (req) => { Q.parse(req.query); });
+  app.get("/late", async (req) => list(req.query));
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("needle", "expected"),
+    [
+        # Hooks the plugin adds, before or after the route, run for it.
+        (
+            'app.get("/",',
+            [
+                "- validation: querystring ✓ (preValidation hook of the plugin)",
+                "- hooks: preHandler (plugin-wide, line 2), preValidation (plugin-wide, line 9)",
+                "- runs first: `app.auth([app.verifyJwt])` (preHandler hook of the plugin, "
+                "line 2), `async (req) => { Q.parse(req.query); }` (preValidation hook of the "
+                "plugin, line 9)",
+            ],
+        ),
+        (
+            'app.get("/late"',
+            [
+                "- validation: querystring ✓ (preValidation hook of the plugin)",
+                "- hooks: preHandler (plugin-wide, line 2), preValidation (plugin-wide, line 9)",
+            ],
+        ),
+        # A child plugin's hooks are its own; another instance's are not this plugin's.
+        (
+            'child.post("/"',
+            [
+                "- validation: no schema; missing: body",
+                "- hooks: onRequest (plugin-wide, line 5)",
+                "- runs first: `child.rateLimit()` (onRequest hook of the plugin, line 5)",
+            ],
+        ),
+    ],
+)
+def test_hooks_a_plugin_adds_guard_each_of_its_routes(needle: str, expected: list[str]) -> None:
+    lines = _route_at(PLUGIN, needle)
+    shown = [line for line in lines if line.startswith(("- validation", "- hooks", "- runs"))]
+    assert shown[: len(expected)] == expected

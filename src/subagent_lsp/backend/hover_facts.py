@@ -28,7 +28,7 @@ from .zod import TableFinder, read_schema
 FactKind = Literal["route", "table", "query", "schema", "procedure"]
 Display = Callable[[Path], str]
 
-_HANDLERS = frozenset({"arrow_function", "function_expression"})
+_HANDLERS = frozenset({"arrow_function", "function_expression", "method_definition"})
 _SCOPES = frozenset({"statement_block", "program", "class_body"})
 _FK_NOTE = {
     "postgresql": "PostgreSQL does not index them by itself",
@@ -59,40 +59,61 @@ def _line(src: SourceFile, offset: int) -> int:
     return src.line_of(offset) + 1
 
 
-def route_markdown(facts: RouteFacts) -> str:
+def route_markdown(facts: RouteFacts, where: str | None = None) -> str:
+    """The route's facts; ``where`` is where a handler registered by name is defined."""
     route = facts.route
-    lines = [f"**{route.method} {route.url}** · Fastify route"]
+    hono = route.framework == "hono"
+    lines = [f"**{route.method} {facts.path}** · {'Hono' if hono else 'Fastify'} route"]
     validated = [
         f"{part} ✓ ({', '.join(dict.fromkeys(by))})" for part, by in facts.validated.items()
     ]
     if facts.schema_elsewhere is not None and not facts.schema_parts:
         validated.append(f"`schema: {facts.schema_elsewhere}` (defined elsewhere)")
-    shown = "; ".join(validated) or "no schema"
+    shown = "; ".join(validated) or ("no validator" if hono else "no schema")
     missing = ("; missing: " + ", ".join(facts.missing)) if facts.missing else ""
     lines.append(f"- validation: {shown}{missing}")
     if facts.reads is None:
         lines.append("- reads: unknown (the handler's code was not found)")
-    lines.append(f"- response schema: {'✓' if facts.has_response_schema else 'none'}")
-    hooks = [
-        hook + (f" (from `{facts.origins[hook]}`)" if hook in facts.origins else "")
-        for hook in facts.hooks
-    ]
-    lines.append("- hooks: " + (", ".join(hooks) if hooks else "none"))
-    lines.append(_handler_line(facts.handler, facts.handler_name))
+    if not hono:
+        lines.append(f"- response schema: {'✓' if facts.has_response_schema else 'none'}")
+        hooks = [
+            hook + (f" (from `{facts.origins[hook]}`)" if hook in facts.origins else "")
+            for hook in facts.hooks
+        ]
+        hooks += [f"{h.hook} (plugin-wide, line {h.line})" for h in facts.plugin_hooks]
+        lines.append("- hooks: " + (", ".join(hooks) if hooks else "none"))
+    if facts.guards or hono:
+        lines.append("- runs first: " + (", ".join(facts.guards) or "no middleware"))
+    lines.append(_handler_line(facts.handler, facts.handler_name, where))
     return "\n".join(lines)
 
 
-def _handler_line(handler: Found | None, name: str | None) -> str:
+def _handler_line(handler: Found | None, name: str | None, where: str | None = None) -> str:
     if handler is not None and handler.node.type in _HANDLERS:
         start, end = handler.src.node_span(handler.node)
         is_async = handler.src.node_text(handler.node).startswith("async")
+        kind = "method" if handler.node.type == "method_definition" else "function"
         return (
-            f"- handler: inline {'async ' if is_async else ''}function, lines "
+            f"- handler: inline {'async ' if is_async else ''}{kind}, lines "
             f"{_line(handler.src, start)}–{_line(handler.src, end)}"
         )
     if name is not None:
-        return f"- handler: `{name}`"
+        return f"- handler: `{name}`" + (f" ({where})" if where else "")
     return "- handler: none found"
+
+
+def _handler_where(
+    facts: RouteFacts, home: SourceFile, find: Finder, display: Display
+) -> str | None:
+    """Where a handler registered by name is defined: `handlers.ts:21`, or `line 21` here."""
+    function, name = facts.function, facts.handler_name
+    if function is None or name is None:
+        return None
+    line = _line(function.src, function.src.node_span(function.node)[0])
+    if function.src is home:
+        return f"line {line}"
+    symbol = find(name)
+    return f"{display(symbol.path)}:{line}" if symbol is not None else f"line {line} of its file"
 
 
 def _schema_lines(found: Found, home: SourceFile, find: Finder, display: Display) -> list[str]:
@@ -245,7 +266,9 @@ def analyse_query(query: Query, find: Finder) -> QueryCoverage:
     return analyse(query, model, related)
 
 
-def _route_facts(src: SourceFile, chain: list[Node], find: Finder) -> HoverFacts | None:
+def _route_facts(
+    src: SourceFile, chain: list[Node], find: Finder, display: Display
+) -> HoverFacts | None:
     """On a route registration itself (callee, path, options), not on code inside its handler."""
     for index, current in enumerate(chain):
         if current.type in _SCOPES:
@@ -260,7 +283,8 @@ def _route_facts(src: SourceFile, chain: list[Node], find: Finder) -> HoverFacts
         start, end = src.node_span(current)
         callee = current.child_by_field_name("function")
         h_start, h_end = src.node_span(callee) if callee is not None else (start, end)
-        markdown = route_markdown(route_facts(src, route, find))
+        facts = route_facts(src, route, find)
+        markdown = route_markdown(facts, _handler_where(facts, src, find, display))
         return HoverFacts("route", markdown, h_start, h_end, start, end)
     return None
 
@@ -304,7 +328,7 @@ def static_facts(src: SourceFile, offset: int, find: Finder, display: Display) -
                 # The explanation is about the definition; keep the hover's own range for display.
                 code_start, code_end = start, end
             return HoverFacts(described[0], described[1], start, end, code_start, code_end)
-    route = _route_facts(src, chain, find)
+    route = _route_facts(src, chain, find, display)
     if route is not None:
         return route
     call = procedure_around(src, node)

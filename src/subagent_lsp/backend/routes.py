@@ -1,4 +1,5 @@
-"""Fastify: route registrations, plugin registrations, and what a route's options say."""
+"""Route registrations (Fastify's, and Hono's by the same call shape), plugin registrations, and
+the hooks a Fastify plugin adds for all its routes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ from typing import Literal
 from tree_sitter import Node
 
 from ..syntax.source import SourceFile
-from ..syntax.tree import ancestors, arguments, object_entries, string_value
+from ..syntax.tree import (
+    FUNCTIONS,
+    ancestors,
+    arguments,
+    member_parts,
+    object_entries,
+    string_value,
+)
+from .hono import is_hono_file
 
 HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "all"})
 SCHEMA_PARTS = ("body", "querystring", "params", "headers", "response")
@@ -36,6 +45,7 @@ class RouteCall:
     """Upper-case HTTP method ("ROUTE" when `route()` names none); "register" for a plugin."""
     url: str
     """The path; for a plugin, the text of what is registered."""
+    framework: Literal["fastify", "hono"] = "fastify"
 
     @property
     def name(self) -> str:
@@ -57,8 +67,11 @@ def route_call(src: SourceFile, call: Node) -> RouteCall | None:
         # `searchParams.get("q")` and `cache.delete(key)` are no routes.
         if url is None or not (url.startswith("/") or url in ("*", "")):
             return None
+        if is_hono_file(src):
+            # A Hono route needs a handler after its path; `c.get("/x")` alone is no route.
+            return RouteCall(call, "route", method.upper(), url, "hono") if len(args) > 1 else None
         return RouteCall(call, "route", method.upper(), url)
-    if method == "route" and first is not None and first.type == "object":
+    if method == "route" and first is not None and first.type == "object" and not is_hono_file(src):
         keys = object_entries(first, src)
         http = src.node_text(keys["method"]).strip("\"'`[]") if "method" in keys else "ROUTE"
         url = src.node_text(keys["url"]).strip("\"'`") if "url" in keys else "?"
@@ -86,3 +99,47 @@ def route_within(src: SourceFile, node: Node) -> RouteCall | None:
         if route is not None and route.kind == "route":
             return route
     return None
+
+
+@dataclass(frozen=True)
+class PluginHook:
+    """`app.addHook("preHandler", app.authenticate)` in the plugin a route is registered in."""
+
+    hook: str
+    value: Node
+    line: int
+
+
+def plugin_hooks(src: SourceFile, route: RouteCall) -> list[PluginHook]:
+    """The hooks added with `addHook` on the route's instance in the same plugin function.
+
+    Fastify gives a route the hooks of its encapsulation context when the plugin has loaded, so
+    a hook added after the route in the same plugin runs for it too.
+    """
+    callee = route.call.child_by_field_name("function")
+    receiver = callee.child_by_field_name("object") if callee is not None else None
+    if receiver is None:
+        return []
+    name = src.node_text(receiver)
+    scope = _scope(route.call)
+    found = []
+    for call in src.remember("addHook calls", lambda: _add_hook_calls(src)):
+        parts = member_parts(call, src)
+        args = arguments(call)
+        hook = string_value(args[0], src) if args else None
+        if parts is None or parts[0] != name or hook not in HOOKS or len(args) < 2:
+            continue
+        if _scope(call) == scope:
+            found.append(PluginHook(hook, args[1], src.line_of(src.node_span(call)[0]) + 1))
+    return found
+
+
+def _scope(node: Node) -> Node | None:
+    return next((a for a in ancestors(node) if a.type in FUNCTIONS), None)
+
+
+def _add_hook_calls(src: SourceFile) -> list[Node]:
+    if ".addHook(" not in src.text:
+        return []
+    calls = src.captures(_CALLS, src.tree.root_node, 0, len(src.text)).get("call", [])
+    return [c for c in calls if (member_parts(c, src) or ("", ""))[1] == "addHook"]

@@ -1,8 +1,9 @@
-"""What a Fastify route validates, wherever that happens, and what its handler reads.
+"""What a route validates, wherever that happens, and what its handler reads.
 
 A request part (body, params, querystring) counts as validated when the route schema names it,
 when the handler parses it (`schema.parse(request.body)`, `safeParse`, `parseAsync`), or when a
-`preValidation`/`preHandler` hook does. Options are followed to where they are defined (an object
+`preValidation`/`preHandler` hook does, the route's own or one its plugin adds with `addHook`.
+A Hono route's are read by Hono's rules (`hono.py`): validator middleware, `c.req`. Options are followed to where they are defined (an object
 elsewhere in the file or imported, spreads included). A part is missing only when the handler
 reads it and nothing validates it.
 """
@@ -15,13 +16,17 @@ from tree_sitter import Node
 
 from ..syntax.source import SourceFile
 from ..syntax.tree import FUNCTIONS, arguments, member_parts
+from .hono import read_context
+from .hono import read_route as read_hono_route
 from .lookup import Finder, Found, follow
-from .routes import HOOKS, RouteCall
+from .routes import HOOKS, PluginHook, RouteCall, plugin_hooks
 from .zod import PARSE_METHODS
 
 INPUTS = ("body", "params", "querystring")
 _REQUEST_KEYS = {"body": "body", "params": "params", "query": "querystring"}
 _VALIDATING_HOOKS = ("preValidation", "preHandler")
+_GUARDS = ("onRequest", "preParsing", "preValidation", "preHandler")
+"""Hooks that run before the handler, and so can refuse a request."""
 _ZOD_PROVIDER = (
     "ZodTypeProvider",
     "fastify-type-provider-zod",
@@ -48,7 +53,15 @@ class RouteFacts:
     """The parts the handler reads; None when its code cannot be found."""
     handler: Found | None = None
     handler_name: str | None = None
+    function: Found | None = None
+    """The handler's function, followed to where it is defined."""
     type_provider: str | None = None
+    plugin_hooks: list[PluginHook] = field(default_factory=list)
+    """Hooks `addHook` adds for every route of the plugin the route is registered in."""
+    guards: list[str] = field(default_factory=list)
+    """What runs before the handler, as shown: plugin-wide hooks, Hono middleware."""
+    path: str = ""
+    """The path as served: Hono's `basePath` before the route's own."""
 
     @property
     def hooks(self) -> tuple[str, ...]:
@@ -88,8 +101,10 @@ def _merge(
                 facts.options[name] = Found(src, value)
                 if origin is not None:
                     facts.origins[name] = origin
-        elif entry.type == "shorthand_property_identifier":
-            name = src.node_text(entry)
+        elif entry.type in ("shorthand_property_identifier", "method_definition"):
+            # `{ handler }`, and `{ async handler(request) { ... } }`: the method is the option.
+            key = entry.child_by_field_name("name") if entry.type == "method_definition" else entry
+            name = src.node_text(key) if key is not None else ""
             facts.options[name] = Found(src, entry)
             if origin is not None:
                 facts.origins[name] = origin
@@ -101,7 +116,8 @@ def _function(found: Found | None, home: SourceFile, find: Finder) -> Found | No
         return None
     if found.node.type in FUNCTIONS or found.node.type == "function_declaration":
         return found
-    if found.node.type in ("identifier", "shorthand_property_identifier"):
+    if found.node.type in ("identifier", "shorthand_property_identifier", "member_expression"):
+        # A member is a function of a namespace import: `handler.listArticles`.
         target = follow(found.src.node_text(found.node), found.src, home, find)
         return _function(target, home, find) if target is not None else None
     return None
@@ -110,7 +126,13 @@ def _function(found: Found | None, home: SourceFile, find: Finder) -> Found | No
 def _request_name(function: Found) -> tuple[str | None, dict[str, str]]:
     """The request parameter's name, or the parts destructured in the parameter list."""
     params = function.node.child_by_field_name("parameters")
-    first = params.named_children[0] if params is not None and params.named_children else None
+    # A `this: FastifyInstance` parameter only types `this`; the request comes after it.
+    listed = [
+        p
+        for p in (params.named_children if params is not None else [])
+        if function.src.node_text(p.child_by_field_name("pattern") or p) != "this"
+    ]
+    first = listed[0] if listed else None
     if first is None:
         single = function.node.child_by_field_name("parameter")
         return (function.src.node_text(single), {}) if single is not None else (None, {})
@@ -242,9 +264,43 @@ def _type_provider(src: SourceFile, route: RouteCall) -> str | None:
     return None
 
 
+def _short(node: Node, src: SourceFile, limit: int = 48) -> str:
+    text = " ".join(src.node_text(node).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _hono_facts(src: SourceFile, route: RouteCall, find: Finder) -> RouteFacts:
+    """A Hono route: its validator middleware, what runs first, what its handler reads."""
+    hono = read_hono_route(src, route.call)
+    facts = RouteFacts(route, guards=hono.middleware, path=hono.base_path + route.url)
+    for validator in hono.validators:
+        label = f"`{validator.target}` validator `{validator.schema}`"
+        facts.validated.setdefault(validator.part, []).append(label)
+    if hono.handler is None:
+        return facts
+    facts.handler = Found(src, hono.handler)
+    if hono.handler.type in ("identifier", "member_expression"):
+        facts.handler_name = src.node_text(hono.handler)
+    function = facts.function = _function(facts.handler, src, find)
+    if function is not None:
+        reads, _, parsed = read_context(function)
+        facts.reads = tuple(p for p in INPUTS if p in reads)
+        for part, schemas in parsed.items():
+            shown = ", ".join(f"`{s}`" for s in dict.fromkeys(schemas))
+            facts.validated.setdefault(part, []).append(f"handler parses {shown}")
+    return facts
+
+
 def route_facts(src: SourceFile, route: RouteCall, find: Finder) -> RouteFacts:
     """Everything the route's registration says, its options followed to their definitions."""
-    facts = RouteFacts(route)
+    if route.framework == "hono":
+        return _hono_facts(src, route, find)
+    facts = RouteFacts(route, path=route.url)
+    facts.plugin_hooks = plugin_hooks(src, route)
+    for added in facts.plugin_hooks:
+        if added.hook in _GUARDS:
+            shown = f"`{_short(added.value, src)}`"
+            facts.guards.append(f"{shown} ({added.hook} hook of the plugin, line {added.line})")
     args = arguments(route.call)
     callee = route.call.child_by_field_name("function")
     prop = callee.child_by_field_name("property") if callee is not None else None
@@ -258,7 +314,8 @@ def route_facts(src: SourceFile, route: RouteCall, find: Finder) -> RouteFacts:
     handler_option = facts.options.get("handler")
     handler = handler_option or (Found(src, handler_node) if handler_node is not None else None)
     facts.handler = handler
-    if handler is not None and handler.node.type in ("identifier", "shorthand_property_identifier"):
+    named = ("identifier", "shorthand_property_identifier", "member_expression")
+    if handler is not None and handler.node.type in named:
         facts.handler_name = handler.src.node_text(handler.node)
     schema = facts.options.get("schema")
     if schema is not None and schema.node.type in ("identifier", "shorthand_property_identifier"):
@@ -279,7 +336,11 @@ def route_facts(src: SourceFile, route: RouteCall, find: Finder) -> RouteFacts:
         if hook in facts.options:
             for part, label in _hook_parts(hook, facts.options[hook], src, find).items():
                 facts.validated.setdefault(part, []).append(label)
-    function = _function(handler, src, find)
+        for added in facts.plugin_hooks:
+            if added.hook == hook:
+                for part, label in _hook_parts(hook, Found(src, added.value), src, find).items():
+                    facts.validated.setdefault(part, []).append(f"{label} of the plugin")
+    function = facts.function = _function(handler, src, find)
     if function is not None:
         reads, parsed = read_parts(function)
         facts.reads = tuple(p for p in INPUTS if p in reads)
