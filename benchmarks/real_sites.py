@@ -5,6 +5,10 @@ registrations, Drizzle query chains, table and Zod schema declarations, tRPC pro
 table and schema names those use. Broader, framework-shaped patterns the modules do not recognise
 (a query on `ctx.db`, a table made by `createTable`, a route whose path is a constant) are kept
 too, as sites that are not recognised: where an engineer would still expect an answer.
+
+A table or schema used by name counts only where the name is declared at the top of the file or
+imported: a parameter or a local variable (`schema.parse(data)` in a helper that takes any
+schema) has no definition of its own to describe, so a null hover there is right.
 """
 
 from __future__ import annotations
@@ -283,9 +287,16 @@ class Scanner:
                 self.ref("schema-ref", value, "route schema part")
 
     def ref(self, kind: str, node: Node, note: str) -> None:
-        """A table or schema used by name; the note says where its import comes from."""
+        """A table or schema used by name; the note says where its import comes from.
+
+        Only names the file declares at the top level or imports count: a parameter or a local
+        (`function load(schema: ZodType) { schema.parse(x) }`) stands for whatever a caller
+        passes, so there is no one definition to describe.
+        """
         name = self.src.node_text(node)
         source = next((i.source for i in imports(self.src) if name in i.names), None)
+        if source is None and name not in declarations(self.src):
+            return
         self.site(kind, node, True, True, note + (f", imported from `{source}`" if source else ""))
 
     def _handler_ref(self, handler: Node) -> None:
