@@ -35,6 +35,7 @@ def _schema(code: str) -> list[str] | None:
         ),
         ('z.literal("ok").describe("always ok")', ['literal "ok"']),
         ("z.record(z.string(), z.number())", ["record of number"]),
+        ("z.partialRecord(z.enum(keys), price) satisfies z.ZodType<P>", ["record of `price`"]),
         ("z.preprocess(toArray, z.array(z.string()))", ["preprocessed, then array(z.string())"]),
         # Zod 4's object variants are objects.
         (

@@ -93,7 +93,7 @@ def _kind(kind: str, inner: list[Node], src: SourceFile) -> str:
     if kind == "discriminatedUnion" and len(inner) > 1 and inner[1].type == "array":
         shown = ", ".join(_member(m, src) for m in inner[1].named_children)
         return f"union on `{string_value(inner[0], src)}` of {shown}"
-    if kind == "record" and first is not None:
+    if kind in ("record", "partialRecord") and first is not None:
         return f"record of {_member(inner[-1], src)}"
     if kind == "preprocess" and len(inner) > 1:
         return f"preprocessed, then {_member(inner[1], src)}"
@@ -178,6 +178,9 @@ def _table_lines(
 def read_schema(call: Node, src: SourceFile, tables: TableFinder | None = None) -> list[str] | None:
     """What a Zod schema accepts, one line per key or step, or None if it is not a Zod schema.
     ``tables`` finds the table a drizzle-zod schema is made from, to list its columns."""
+    # `z.record(...) satisfies z.ZodType<Limits>`: the type check changes nothing accepted.
+    while call.type in ("satisfies_expression", "as_expression") and call.named_children:
+        call = call.named_children[0]
     links = call_chain(call, src)
     if not links:
         return None
