@@ -33,6 +33,29 @@ UNVALIDATED = "request.body as { email: string; displayName: string; role?: stri
 VALIDATED = "createUserBody.parse(request.body)"
 
 
+def _nvim_env(
+    home: Path, result_file: Path, api: FakeAnthropic | None, **more: str
+) -> dict[str, str]:
+    """What every driver runs with: a home of its own, the plugin, the fake API (when the
+    scenario reaches the model) and where to write what it saw."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env.update(
+        {
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_STATE_HOME": str(home / ".state"),
+            "XDG_DATA_HOME": str(home / ".data"),
+            "PYTHON": sys.executable,
+            "PLUGIN_DIR": str(REPO / "editors" / "nvim"),
+            "RESULT": str(result_file),
+            **more,
+        }
+    )
+    if api is not None:
+        env.update({"ANTHROPIC_API_KEY": DUMMY_KEY, "ANTHROPIC_BASE_URL": api.base_url})
+    return env
+
+
 def test_a_code_action_ask_and_hover_work_in_real_neovim(
     project: Path, home: Path, fake_api: FakeAnthropic, tmp_path: Path
 ) -> None:
@@ -66,28 +89,19 @@ def test_a_code_action_ask_and_hover_work_in_real_neovim(
         text_reply("Validated the body."),
     )
     result_file = tmp_path / "result.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
-    env.update(
-        {
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_STATE_HOME": str(home / ".state"),
-            "XDG_DATA_HOME": str(home / ".data"),
-            "ANTHROPIC_API_KEY": DUMMY_KEY,
-            "ANTHROPIC_BASE_URL": fake_api.base_url,
-            "PYTHON": sys.executable,
-            "PLUGIN_DIR": str(REPO / "editors" / "nvim"),
-            "ROUTE_FILE": str(route),
-            "RESULT": str(result_file),
-            "ACTION_AT": "return reply.send(created)",
-            "ACTION_TITLE": ACTION_TITLE,
-            "ASK_FROM": "await db.delete(users)",
-            "ASK_INSTRUCTION": "explain why deleting is idempotent",
-            "HOVER_AT": 'app.post("/users"',
-            "FIX_AT": 'app.post("/users"',
-            "FIX_TITLE": "Fix with backend-engineer",
-            "EXPLANATION": "Creates a user; the body is not validated.",
-        }
+    env = _nvim_env(
+        home,
+        result_file,
+        fake_api,
+        ROUTE_FILE=str(route),
+        ACTION_AT="return reply.send(created)",
+        ACTION_TITLE=ACTION_TITLE,
+        ASK_FROM="await db.delete(users)",
+        ASK_INSTRUCTION="explain why deleting is idempotent",
+        HOVER_AT='app.post("/users"',
+        FIX_AT='app.post("/users"',
+        FIX_TITLE="Fix with backend-engineer",
+        EXPLANATION="Creates a user; the body is not validated.",
     )
     result = run_driver(
         [str(NVIM), "--headless", "--clean", "-l", str(DRIVER)],
@@ -140,18 +154,11 @@ def test_in_a_monorepo_the_root_is_the_repository_with_its_agents(
     (backend / "tsconfig.json").write_text('{"compilerOptions": {"strict": true}}\n', "utf-8")
     route.write_text('app.get("/health", async () => ({ ok: true }));\n', "utf-8")
     result_file = tmp_path / "result.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
-    env.update(
-        {
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_STATE_HOME": str(home / ".state"),
-            "XDG_DATA_HOME": str(home / ".data"),
-            "PYTHON": sys.executable,
-            "PLUGIN_DIR": str(REPO / "editors" / "nvim"),
-            "OPEN_FILE": str(route),
-            "RESULT": str(result_file),
-        }
+    env = _nvim_env(
+        home,
+        result_file,
+        None,
+        OPEN_FILE=str(route),
     )
 
     result = run_driver(
@@ -180,25 +187,16 @@ def _as_user(
     """Run one scenario of the terminal-UI driver on the project's users.ts; what it saw."""
     assert NVIM.exists(), "Neovim is missing: install the test extra (pip install -e '.[test]')"
     result_file = tmp_path / "result.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
-    env.update(
-        {
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_STATE_HOME": str(home / ".state"),
-            "XDG_DATA_HOME": str(home / ".data"),
-            "ANTHROPIC_API_KEY": DUMMY_KEY,
-            "ANTHROPIC_BASE_URL": fake_api.base_url,
-            "PYTHON": sys.executable,
-            "PLUGIN_DIR": str(REPO / "editors" / "nvim"),
-            "USER_INIT": str(USER_INIT),
-            "ROUTE_FILE": str(project / "src/routes/users.ts"),
-            "RESULT": str(result_file),
-            "SCENARIO": scenario,
-            "ACTION_AT": "return reply.send(created)",
-            "ACTION_TITLE": ACTION_TITLE,
-            **extra,
-        }
+    env = _nvim_env(
+        home,
+        result_file,
+        fake_api,
+        USER_INIT=str(USER_INIT),
+        ROUTE_FILE=str(project / "src/routes/users.ts"),
+        SCENARIO=scenario,
+        ACTION_AT="return reply.send(created)",
+        ACTION_TITLE=ACTION_TITLE,
+        **extra,
     )
     result = run_driver(
         [str(NVIM), "--headless", "--clean", "-l", str(TUI_DRIVER)],
