@@ -5,8 +5,9 @@
    barrels, `.js` specifiers and tsconfig paths), plus one more level of what those refer to;
 3. declarations of the same file that the enclosing code uses;
 4. project facts: framework versions, the Drizzle dialect, TypeScript module settings.
-When the budget runs short, the lowest priorities are shortened to signatures, then dropped, and
-the prompt says what was left out. Everything that is sent passes through secret redaction.
+When the budget runs short, oversized items are shortened first (a class to its members'
+signatures), then the lowest priorities are shortened and dropped, and what fits again is put
+back (`items.fit`); the prompt says what was left out. Everything that is sent passes through secret redaction.
 Reads files (call it off the event loop); never writes.
 """
 
@@ -26,6 +27,7 @@ from ..project import ProjectFacts, display_path, home_first, read_project_facts
 from ..redaction import redact
 from ..syntax.declarations import Symbol, declarations
 from ..syntax.imports import imports
+from ..syntax.outline import class_outline
 from ..syntax.source import SourceFile, identifiers_in
 from ..syntax.targets import Target
 from .index import ProjectIndex
@@ -51,9 +53,11 @@ def numbered(
 
 
 class _Gatherer:
-    def __init__(self, lookup: Lookup, roots: tuple[Path, ...]) -> None:
+    def __init__(self, lookup: Lookup, roots: tuple[Path, ...], budget: int) -> None:
         self.lookup = lookup
         self.roots = roots
+        self.outline_chars = budget // 2
+        """A class's outline is cut here: about an eighth of the budget."""
         self.items: list[ContextItem] = []
         self.seen: set[tuple[Path, int]] = set()
         self.tables: set[str] = set()
@@ -74,7 +78,9 @@ class _Gatherer:
             table = table_of(decl, found.source)
             if table is not None:
                 self.tables.add(table.sql_name)
-        signature = decl.signature(found.source)
+        signature = class_outline(found.source, decl, self.outline_chars) or decl.signature(
+            found.source
+        )
         self.items.append(
             ContextItem(
                 priority,
@@ -250,7 +256,7 @@ def gather_context(
     roots = index.roots
     lookup = Lookup(index, documents, exclusions)
     # Paths are shown relative to the selection's own folder, so two folders never collide.
-    gatherer = _Gatherer(lookup, home_first(roots, path)[:1])
+    gatherer = _Gatherer(lookup, home_first(roots, path)[:1], budget)
     target = target_at(src, start, end)
     items = gatherer.items
     items.append(_selection_item(gatherer.display(path), src, target, budget))

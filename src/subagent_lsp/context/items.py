@@ -117,22 +117,51 @@ def _fence(code: str) -> str:
 
 
 def fit(items: list[ContextItem], budget: int) -> Context:
-    """Shorten, then leave out, the lowest priorities until the items fit the budget."""
+    """Fit the items to the budget, by rank (priority, then the order they were gathered in).
+
+    1. An oversized item (more than a quarter of the budget) is shortened first, lowest rank
+       first: one 20,000-token class would otherwise push out every item ranked below it before
+       its own turn to be shortened came.
+    2. Then the lowest ranks are shortened, then left out, until the items fit.
+    3. Then what was shortened or left out is put back, highest rank first, in full or else
+       shortened, wherever it still fits: leaving out one large item may leave room for several
+       small ones ranked below it.
+    The selection is never shortened here (it is cut to the lines around it when gathered).
+    """
     forms: list[Form] = ["full"] * len(items)
+    used = sum(item.tokens for item in items)
 
-    def used() -> int:
-        return sum(cost_of(item, form) for item, form in zip(items, forms, strict=True))
+    def change(index: int, form: Form) -> None:
+        nonlocal used
+        used += cost_of(items[index], form) - cost_of(items[index], forms[index])
+        forms[index] = form
 
-    # Lowest priority first; within a priority, the item gathered last goes first.
+    # Lowest rank first; within a priority, the item gathered last goes first.
     order = sorted(range(len(items)), key=lambda i: (-items[i].priority, -i))
-    for index in order:
-        if used() <= budget:
+    movable = [i for i in order if items[i].kind != "selection"]
+    for index in movable:
+        if used <= budget:
             break
-        if items[index].kind == "selection":
-            continue
-        if items[index].short is not None:
-            forms[index] = "short"
-            if used() <= budget:
+        item = items[index]
+        if item.tokens > budget // 4 and item.short is not None:
+            change(index, "short")
+    for index in movable:
+        if used <= budget:
+            break
+        if forms[index] == "full" and items[index].short is not None:
+            change(index, "short")
+            if used <= budget:
                 break
-        forms[index] = "omitted"
+        change(index, "omitted")
+    for index in reversed(movable):
+        current = forms[index]
+        if current == "full":
+            continue
+        options: tuple[Form, ...] = ("full", "short") if current == "omitted" else ("full",)
+        for form in options:
+            if form == "short" and items[index].short is None:
+                continue
+            if used - cost_of(items[index], current) + cost_of(items[index], form) <= budget:
+                change(index, form)
+                break
     return Context(tuple(zip(items, forms, strict=True)), budget)

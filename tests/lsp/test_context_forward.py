@@ -1,0 +1,96 @@
+"""What a code action sends the model when the code reaches far: a class too large for the
+budget, names reached through namespace and default imports, long conventions files."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest_asyncio
+from lsprotocol import types
+
+from tests.fakes.anthropic_api import FakeAnthropic, text_reply
+from tests.helpers import FIXTURES
+from tests.lsp.editor import Editor, server_config
+
+
+@pytest_asyncio.fixture
+async def editors(server_env: dict[str, str]) -> AsyncIterator[list[Editor]]:
+    started: list[Editor] = []
+    yield started
+    for editor in started:
+        await editor.shutdown()
+        await editor.client.stop()
+
+
+def _monorepo(tmp_path: Path, files: dict[str, str]) -> Path:
+    repo = tmp_path / "acme"
+    shutil.copytree(FIXTURES / "monorepo", repo)
+    (repo / ".git").mkdir()
+    for name, text in files.items():
+        path = repo / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return repo
+
+
+async def _sent(
+    editors: list[Editor],
+    env: dict[str, str],
+    fake_api: FakeAnthropic,
+    repo: Path,
+    file: str,
+    needle: str,
+) -> str:
+    """Everything the first model request of an action at ``needle`` carried, as text."""
+    client = await server_config(env).start()
+    editor = Editor(client, repo, "neovim")
+    editors.append(editor)
+    await editor.initialize()
+    uri = editor.open(file)
+    fake_api.enqueue(text_reply("Nothing to change."))
+    await editor.client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="subagent-lsp.ask",
+            arguments=[
+                {"uri": uri, "range": editor.range_of(uri, needle, empty=True), "instruction": "x"}
+            ],
+        )
+    )
+    body: dict[str, Any] = fake_api.requests[0].body
+    texts = [str(block.get("text", "")) for block in body["system"]]
+    for message in body["messages"]:
+        content = message["content"]
+        blocks = content if isinstance(content, list) else [{"text": content}]
+        texts += [str(block.get("text", "")) for block in blocks]
+    return "\n".join(texts)
+
+
+_ROUTE = "apps/api/src/routes/items.ts"
+
+
+async def test_a_huge_class_is_sent_as_its_outline_and_the_rest_still_fits(
+    tmp_path: Path, server_env: dict[str, str], editors: list[Editor], fake_api: FakeAnthropic
+) -> None:
+    methods = "".join(
+        f"  async pipe{n}(id: number) {{\n"
+        + "    const row = await this.load(id);\n" * 40
+        + "    return row;\n  }\n"
+        for n in range(120)
+    )
+    route = (FIXTURES / "monorepo" / _ROUTE).read_text(encoding="utf-8")
+    route = 'import { Analytics } from "@/analytics.js";\n' + route.replace(
+        "const limit =", "new Analytics();\n    const limit ="
+    )
+    repo = _monorepo(
+        tmp_path,
+        {"apps/api/src/analytics.ts": f"export class Analytics {{\n{methods}}}\n", _ROUTE: route},
+    )
+    sent = await _sent(editors, server_env, fake_api, repo, _ROUTE, "const limit")
+    assert "### `Analytics` from `apps/api/src/analytics.ts` (signature only)" in sent
+    assert "  async pipe0(id: number) { … }" in sent
+    assert "const row = await this.load(id);" not in sent
+    # Ranked below the class, yet in: the local schema and the project facts.
+    assert "### `itemParams` from" in sent and "## Project" in sent

@@ -1,0 +1,143 @@
+"""Following names forward and fitting what was found to the budget: oversized items, namespace
+and default imports, object members, namesakes, and types derived from values."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from subagent_lsp.context.gather import gather_context
+from subagent_lsp.context.index import ProjectIndex
+from subagent_lsp.context.items import Context, ContextItem, fit
+from subagent_lsp.exclusions import Exclusions
+from subagent_lsp.syntax.declarations import declarations
+from subagent_lsp.syntax.outline import class_outline
+from subagent_lsp.syntax.source import SourceFile
+
+FIXTURE = Path(__file__).parent / "fixtures" / "context-project"
+
+
+def _item(name: str, priority: int, tokens: int, short: int | None = None) -> ContextItem:
+    kind = "selection" if priority == 1 else "definition"
+    text = "x" * (tokens * 4)
+    return ContextItem(
+        priority, kind, "a.ts", name, "why", text, "s" * (short * 4) if short else None
+    )
+
+
+# (items as (name, priority, tokens, short tokens), budget, expected forms by name)
+FITS = [
+    pytest.param(
+        [("sel", 1, 100, None), ("huge", 2, 5000, 50), ("a", 3, 300, None), ("b", 3, 300, None)],
+        1000,
+        {"sel": "full", "huge": "short", "a": "full", "b": "full"},
+        id="an oversized item is shortened before lower priorities go",
+    ),
+    pytest.param(
+        [("sel", 1, 100, None), ("big", 2, 700, None), ("a", 3, 100, None), ("b", 4, 100, None)],
+        600,
+        {"sel": "full", "big": "omitted", "a": "full", "b": "full"},
+        id="what was left out on the way is put back when it fits",
+    ),
+    pytest.param(
+        [("sel", 1, 100, None), ("a", 2, 200, 20), ("b", 3, 200, 20), ("c", 3, 200, None)],
+        330,
+        {"sel": "full", "a": "full", "b": "short", "c": "omitted"},
+        id="the lowest ranks are shortened then left out, the last gathered first",
+    ),
+    pytest.param(
+        [("sel", 1, 100, None), ("a", 2, 200, 20), ("b", 3, 300, 30)],
+        1000,
+        {"sel": "full", "a": "full", "b": "full"},
+        id="everything fits: nothing changes",
+    ),
+    pytest.param(
+        [("sel", 1, 100, None), ("huge", 2, 5000, None), ("a", 3, 10, None)],
+        200,
+        {"sel": "full", "huge": "omitted", "a": "full"},
+        id="an oversized item that cannot be shortened is left out, the rest stays",
+    ),
+]
+
+
+@pytest.mark.parametrize(("specs", "budget", "expected"), FITS)
+def test_fitting_rules(
+    specs: list[tuple[str, int, int, int | None]], budget: int, expected: dict[str, str]
+) -> None:
+    context = fit([_item(*spec) for spec in specs], budget)
+    assert {str(item.symbol): form for item, form in context.items} == expected
+    assert context.used_tokens <= budget
+
+
+def test_a_class_outline_keeps_member_signatures_without_bodies() -> None:
+    src = SourceFile(
+        "/** Pipes. */\nexport class Pipes extends Base {\n"
+        "  @Inject() private readonly tb: Client;\n"
+        "  constructor(config: Config) {\n    super();\n  }\n"
+        "  public get stats() {\n    return this.tb.build({ pipe: 'a' });\n  }\n"
+        "  static make = (n: number): Pipes => {\n    return new Pipes();\n  };\n"
+        "  async run(a: string): Promise<void> {}\n}\n",
+        "typescript",
+    )
+    decl = declarations(src)["Pipes"]
+    assert class_outline(src, decl, 1000) == (
+        "/** Pipes. */\nexport class Pipes extends Base {\n"
+        "  private readonly tb: Client\n"
+        "  constructor(config: Config) { … }\n"
+        "  public get stats() { … }\n"
+        "  static make = (n: number): Pipes => { … }\n"
+        "  async run(a: string): Promise<void> { … }\n}"
+    )
+    cut = class_outline(src, decl, 120)
+    assert cut is not None and cut.endswith("  // … 3 more members\n}")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "shop"
+    shutil.copytree(FIXTURE, root)
+    return root.resolve()
+
+
+def _gather(root: Path, file: str, needle: str, budget: int = 6000) -> Context:
+    path = root / file
+    index = ProjectIndex([root])
+    src = index.source(path, {})
+    assert src is not None
+    at = src.text.index(needle)
+    _, context = gather_context(
+        path, src, at, at, index=index, documents={}, exclusions=Exclusions((root,)), budget=budget
+    )
+    return context
+
+
+def _forms(context: Context) -> dict[str, str]:
+    return {str(item.symbol or item.kind): form for item, form in context.items}
+
+
+def test_a_huge_class_is_outlined_and_the_default_budget_still_holds(project: Path) -> None:
+    methods = "".join(
+        f"  async pipe{n}(id: number) {{\n"
+        + "    const row = await this.load(id);\n" * 40
+        + "    return row;\n  }\n"
+        for n in range(120)
+    )
+    (project / "src/lib/analytics.ts").write_text(
+        f"export class Analytics {{\n{methods}}}\n", encoding="utf-8"
+    )
+    route = project / "src/routes/orders.ts"
+    text = route.read_text(encoding="utf-8")
+    text = 'import { Analytics } from "../lib/analytics.js";\n' + text.replace(
+        "const body = createOrderBody", "new Analytics();\n    const body = createOrderBody"
+    )
+    route.write_text(text, encoding="utf-8")
+    context = _gather(project, "src/routes/orders.ts", 'app.post("/orders"')
+    forms = _forms(context)
+    analytics = next(item for item, _ in context.items if item.symbol == "Analytics")
+    assert analytics.tokens > 6000 and forms["Analytics"] == "short"
+    assert analytics.short is not None and "  async pipe0(id: number) { … }" in analytics.short
+    # Everything ranked below it still goes in, in full.
+    assert forms["formatMoney"] == forms["TAX_RATE"] == forms["project"] == "full"
+    assert context.budget == 6000 and context.used_tokens <= 6000
