@@ -141,3 +141,74 @@ def test_a_huge_class_is_outlined_and_the_default_budget_still_holds(project: Pa
     # Everything ranked below it still goes in, in full.
     assert forms["formatMoney"] == forms["TAX_RATE"] == forms["project"] == "full"
     assert context.budget == 6000 and context.used_tokens <= 6000
+
+
+_BIG = "".join(
+    f'    field{n}: z.string().min(1).max(200).describe("field {n}"),\n' for n in range(40)
+)
+_PROJECT = {
+    "package.json": '{ "name": "api", "type": "module" }',
+    "src/handlers.ts": (
+        "export async function listItems() {\n  return [];\n}\n"
+        "export async function removeItem() {\n  return null;\n}\n"
+    ),
+    "src/db/index.ts": 'export * as schema from "./schema/index.js";\nexport const db = {};\n',
+    "src/db/schema/index.ts": 'export * from "./items.js";\n',
+    "src/db/schema/items.ts": (
+        'import { pgTable, serial } from "drizzle-orm/pg-core";\n'
+        'export const items = pgTable("items", { id: serial("id") });\n'
+        'export const audit = pgTable("audit", { id: serial("id") });\n'
+    ),
+    "src/contracts.ts": "export const CREATE_BODY = z.object({ name: z.string() });\n",
+    "src/schemas.ts": (
+        'import { CREATE_BODY } from "./contracts.js";\n'
+        f"const itemSchemas = {{\n  create: {{\n    body: CREATE_BODY,\n  }},\n"
+        f"  list: {{\n    querystring: z.object({{\n{_BIG}    }}),\n  }},\n}};\n"
+        "export default itemSchemas;\n"
+    ),
+    "src/small.ts": "export default { retries: 3, timeoutMs: 500 };\n",
+    "src/routes.ts": (
+        'import * as handler from "./handlers.js";\n'
+        'import { db, schema } from "./db/index.js";\n'
+        'import itemSchemas from "./schemas.js";\n'
+        'import limits from "./small.js";\n'
+        "export async function routes(app: App) {\n"
+        '  app.get("/items", handler.listItems);\n'
+        '  app.post("/items", { schema: itemSchemas.create }, async () => {\n'
+        "    return db.select().from(schema.items).limit(limits.retries);\n"
+        "  });\n"
+        "}\n"
+    ),
+}
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root.resolve()
+
+
+# (what is used, the item it brings, from which file; None: must not be sent)
+IMPORTS = [
+    pytest.param("handler.listItems", "listItems", "src/handlers.ts", id="namespace import"),
+    pytest.param("handler.", "removeItem", None, id="a namespace's unused members stay out"),
+    pytest.param("schema.items", "items", "src/db/schema/items.ts", id="barrel export * as"),
+    pytest.param("schema.items", "schema", "src/db/index.ts", id="the namespace statement"),
+    pytest.param("schema.items", "audit", None, id="the namespace's other tables stay out"),
+]
+
+
+@pytest.mark.parametrize(("used", "symbol", "file"), IMPORTS)
+def test_namespace_imports_are_followed(
+    tmp_path: Path, used: str, symbol: str, file: str | None
+) -> None:
+    needle = "app.get" if used.startswith("handler") else "return db"
+    root = _write(tmp_path / "api", _PROJECT)
+    symbols = {
+        str(item.symbol): item.path
+        for item, form in _gather(root, "src/routes.ts", needle).items
+        if item.kind in ("definition", "local")
+    }
+    assert symbols.get(symbol) == file

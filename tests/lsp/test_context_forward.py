@@ -94,3 +94,38 @@ async def test_a_huge_class_is_sent_as_its_outline_and_the_rest_still_fits(
     assert "const row = await this.load(id);" not in sent
     # Ranked below the class, yet in: the local schema and the project facts.
     assert "### `itemParams` from" in sent and "## Project" in sent
+
+
+async def test_names_reached_through_namespace_imports_are_sent(
+    tmp_path: Path, server_env: dict[str, str], editors: list[Editor], fake_api: FakeAnthropic
+) -> None:
+    fields = "".join(f"      f{n}: z.string().max(100),\n" for n in range(40))
+    repo = _monorepo(
+        tmp_path,
+        {
+            "packages/db/src/index.ts": 'export * as schema from "./schema.js";\n',
+            "apps/api/src/guards.ts": "export async function requireUser() {}\n",
+            "apps/api/src/schemas.ts": (
+                "const itemSchemas = {\n  create: { body: z.object({ name: z.string() }) },\n"
+                f"  list: {{\n    querystring: z.object({{\n{fields}    }}),\n  }},\n}};\n"
+                "export default itemSchemas;\n"
+            ),
+            "apps/api/src/routes/more.ts": (
+                'import { schema } from "@acme/db";\n'
+                'import * as guards from "@/guards.js";\n'
+                'import itemSchemas from "@/schemas.js";\n'
+                'import { db } from "@/db.js";\n'
+                "export async function moreRoutes(app: FastifyInstance) {\n"
+                '  app.post("/items", { schema: itemSchemas.create, preHandler: guards.requireUser },'
+                " async () => {\n"
+                "    return db.insert(schema.items).values({ ownerId: 1, name: 'a' });\n"
+                "  });\n}\n"
+            ),
+        },
+    )
+    sent = await _sent(
+        editors, server_env, fake_api, repo, "apps/api/src/routes/more.ts", "return db"
+    )
+    assert "export const items = pgTable(" in sent
+    assert 'export * as schema from "./schema.js";' in sent
+    assert "export async function requireUser() {}" in sent

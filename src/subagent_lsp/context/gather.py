@@ -30,6 +30,7 @@ from ..syntax.imports import imports
 from ..syntax.outline import class_outline
 from ..syntax.source import SourceFile, identifiers_in
 from ..syntax.targets import Target
+from ..syntax.tree import member_uses
 from .index import ProjectIndex
 from .items import Context, ContextItem, estimate_tokens, fit
 from .modules import ModuleResolver
@@ -95,23 +96,74 @@ class _Gatherer:
         )
         return True
 
+    def use_import(
+        self, path: Path, src: SourceFile, binding: _Binding, span: tuple[int, int], priority: int
+    ) -> list[Symbol]:
+        """Add what an imported name used in ``span`` of ``src`` stands for: the declaration it
+        names; for a namespace (`import * as ns`, or a name a barrel binds with `export * as`),
+        the members used of it. Returns the symbols added, to be followed one more level."""
+        specifier, local, imported = binding
+        resolved = self.lookup.resolve(path, specifier)
+        if resolved is None:
+            return []
+        members, _ = member_uses(src, span[0], span[1], local)
+        namespace = (
+            (resolved, None) if imported == "*" else self.lookup.namespace(resolved, imported)
+        )
+        reason = f"`{local}` is imported from '{specifier}'"
+        if namespace is not None:
+            module, statement = namespace
+            if statement is not None:
+                self.add(priority, "definition", statement, f"{reason}: a namespace")
+            found = [self.lookup.find_export(module, member) for member in sorted(members)]
+            return [
+                symbol
+                for symbol in found
+                if symbol is not None
+                and self.add(
+                    priority,
+                    "definition",
+                    symbol,
+                    f"`{local}.{symbol.declaration.name}` is used; {reason} as a namespace",
+                )
+            ]
+        symbol = self.lookup.find_export(resolved, imported)
+        if symbol is None:
+            return []
+        barrels = ", ".join(f"`{self.display(v)}`" for v in symbol.via)
+        reason += f" through {barrels}" if barrels else ""
+        return [symbol] if self.add(priority, "definition", symbol, reason) else []
+
     def follow(self, found: Symbol, priority: int) -> None:
         """One more level: what a definition refers to, and a table's relations."""
         decl = found.declaration
         local = declarations(found.source)
         reason = f"`{decl.name}` refers to it"
+        bindings = _bindings(found.source)
         for name in sorted(decl.identifiers(found.source) - {decl.name}):
             inner = local.get(name)
             if inner is not None and inner.start != decl.start:
                 self.add(priority, "definition", Symbol(found.path, found.source, inner), reason)
                 continue
-            source = self.lookup.imported(found.path, found.source, name)
-            if source is not None:
-                self.add(priority, "definition", source, reason)
+            binding = bindings.get(name)
+            if binding is not None:
+                self.use_import(found.path, found.source, binding, (decl.start, decl.end), priority)
         if declares_schema(decl):
             for other in relations_of(local, decl.name):
                 relations = Symbol(found.path, found.source, other)
                 self.add(priority, "definition", relations, f"the relations of `{decl.name}`")
+
+
+_Binding = tuple[str, str, str]
+"""(module specifier, local name, imported name) of an imported name."""
+
+
+def _bindings(src: SourceFile) -> dict[str, _Binding]:
+    return {
+        local: (statement.source, local, imported)
+        for statement in imports(src)
+        for local, imported in statement.bindings
+    }
 
 
 def _selection_item(display: str, src: SourceFile, target: Target, budget: int) -> ContextItem:
@@ -268,19 +320,12 @@ def gather_context(
 
     used = identifiers_in(src, target.enclosing_start, target.enclosing_end)
     first_level: list[Symbol] = []
+    span = (target.enclosing_start, target.enclosing_end)
     for statement in file_imports:
         for local, imported in statement.bindings:
-            if local not in used or imported == "*":
-                continue
-            resolved = lookup.resolve(path, statement.source)
-            found = lookup.find_export(resolved, imported) if resolved is not None else None
-            if found is None:
-                continue
-            barrels = ", ".join(f"`{gatherer.display(v)}`" for v in found.via)
-            via = f" through {barrels}" if barrels else ""
-            reason = f"`{local}` is imported from '{statement.source}'{via}"
-            if gatherer.add(2, "definition", found, reason):
-                first_level.append(found)
+            if local in used:
+                binding = (statement.source, local, imported)
+                first_level += gatherer.use_import(path, src, binding, span, 2)
     for found in first_level:
         gatherer.follow(found, 2)
 

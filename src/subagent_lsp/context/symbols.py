@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..exclusions import Exclusions
 from ..overlay import DocumentSnapshot
-from ..syntax.declarations import Symbol, declarations, reexports
+from ..syntax.declarations import Declaration, Symbol, declarations, reexports
 from ..syntax.imports import imports
 from ..syntax.source import SourceFile
 from .index import ProjectIndex
@@ -69,6 +69,37 @@ class Lookup:
             inner = self.find_export(target, original, depth + 1, seen)
             if inner is not None:
                 return Symbol(inner.path, inner.source, inner.declaration, (path, *inner.via))
+        return None
+
+    def namespace(
+        self, path: Path, name: str, depth: int = 0, seen: set[tuple[Path, str]] | None = None
+    ) -> tuple[Path, Symbol] | None:
+        """The module that module ``path`` exports as the namespace ``name`` (`export * as name
+        from`, through barrels), and that statement as a symbol of its own."""
+        seen = set() if seen is None else seen
+        if (path, name) in seen or depth > _MAX_REEXPORT_DEPTH:
+            return None
+        seen.add((path, name))
+        src = self.source(path)
+        if src is None or name in declarations(src):
+            return None
+        for item in reexports(src):
+            if item.names is not None and item.namespace is None and name not in item.names:
+                continue
+            if item.namespace is not None and item.namespace != name:
+                continue
+            target = self.resolve(path, item.source)
+            if target is None:
+                continue
+            if item.namespace is not None:
+                statement = Declaration(
+                    name, "namespace", item.start, item.end, None, True, None, None
+                )
+                return target, Symbol(path, src, statement)
+            original = item.names[name] if item.names is not None else name
+            inner = self.namespace(target, original, depth + 1, seen)
+            if inner is not None:
+                return inner
         return None
 
     def imported(self, path: Path, src: SourceFile, name: str) -> Symbol | None:

@@ -88,6 +88,11 @@ class ReExport:
     source: str
     names: dict[str, str] | None
     """exported name -> name in the source module; None for `export * from`."""
+    namespace: str | None = None
+    """For `export * as name from`: the one name bound to the whole module (``names`` is empty)."""
+    start: int = 0
+    end: int = 0
+    """The statement's span."""
 
 
 def _doc_start(src: SourceFile, node: Node, start: int) -> int:
@@ -219,10 +224,14 @@ def _read_reexports(src: SourceFile) -> list[ReExport]:
             namespace = next(
                 (c for c in statement.named_children if c.type == "namespace_export"), None
             )
+            start, end = src.node_span(statement)
             if namespace is not None:
                 # `export * as ns from` binds one name to the whole module; not a definition.
+                bound = next((c for c in namespace.named_children), None)
+                if bound is not None:
+                    found.append(ReExport(specifier, {}, src.node_text(bound), start, end))
                 continue
-            found.append(ReExport(specifier, None))
+            found.append(ReExport(specifier, None, None, start, end))
             continue
         names: dict[str, str] = {}
         for spec in clause.named_children:
@@ -230,7 +239,7 @@ def _read_reexports(src: SourceFile) -> list[ReExport]:
             alias = spec.child_by_field_name("alias")
             if name is not None:
                 names[src.node_text(alias if alias is not None else name)] = src.node_text(name)
-        found.append(ReExport(specifier, names))
+        found.append(ReExport(specifier, names, None, *src.node_span(statement)))
     return found
 
 

@@ -93,3 +93,32 @@ def member_parts(call: Node, src: SourceFile) -> tuple[str, str] | None:
     if obj is None or prop is None:
         return None
     return src.node_text(obj), src.node_text(prop)
+
+
+_MEMBERS = """
+(member_expression object: (identifier) @object property: (property_identifier) @member)
+(nested_type_identifier module: (identifier) @object name: (type_identifier) @member)
+"""
+
+
+def member_uses(src: SourceFile, start: int, end: int, name: str) -> tuple[frozenset[str], bool]:
+    """The members of ``name`` used between two offsets (`ns.member` as a value or a type), and
+    whether ``name`` is also used on its own (passed whole, spread, called)."""
+    found = src.captures(_MEMBERS, src.tree.root_node, start, end)
+    members: set[str] = set()
+    as_object = 0
+    for obj in found.get("object", []):
+        o_start, o_end = src.node_span(obj)
+        parent = obj.parent
+        member = None
+        if parent is not None:
+            member = parent.child_by_field_name("property") or parent.child_by_field_name("name")
+        if member is not None and start <= o_start and o_end <= end and src.node_text(obj) == name:
+            members.add(src.node_text(member))
+            as_object += 1
+    found = src.captures("(identifier) @name", src.tree.root_node, start, end)
+    uses = 0
+    for node in found.get("name", []):
+        n_start, n_end = src.node_span(node)
+        uses += start <= n_start and n_end <= end and src.node_text(node) == name
+    return frozenset(members), uses > as_object
