@@ -197,11 +197,19 @@ IMPORTS = [
     pytest.param("schema.items", "items", "src/db/schema/items.ts", id="barrel export * as"),
     pytest.param("schema.items", "schema", "src/db/index.ts", id="the namespace statement"),
     pytest.param("schema.items", "audit", None, id="the namespace's other tables stay out"),
+    pytest.param(
+        "itemSchemas.create", "itemSchemas.create", "src/schemas.ts", id="default import member"
+    ),
+    pytest.param("itemSchemas.create", "itemSchemas", None, id="not the large object whole"),
+    pytest.param(
+        "itemSchemas.create", "CREATE_BODY", "src/contracts.ts", id="what the member refers to"
+    ),
+    pytest.param("limits.retries", "default", "src/small.ts", id="a small default object whole"),
 ]
 
 
 @pytest.mark.parametrize(("used", "symbol", "file"), IMPORTS)
-def test_namespace_imports_are_followed(
+def test_namespace_and_default_imports_are_followed(
     tmp_path: Path, used: str, symbol: str, file: str | None
 ) -> None:
     needle = "app.get" if used.startswith("handler") else "return db"

@@ -96,7 +96,7 @@ async def test_a_huge_class_is_sent_as_its_outline_and_the_rest_still_fits(
     assert "### `itemParams` from" in sent and "## Project" in sent
 
 
-async def test_names_reached_through_namespace_imports_are_sent(
+async def test_names_reached_through_namespace_and_default_imports_are_sent(
     tmp_path: Path, server_env: dict[str, str], editors: list[Editor], fake_api: FakeAnthropic
 ) -> None:
     fields = "".join(f"      f{n}: z.string().max(100),\n" for n in range(40))
@@ -129,3 +129,5 @@ async def test_names_reached_through_namespace_imports_are_sent(
     assert "export const items = pgTable(" in sent
     assert 'export * as schema from "./schema.js";' in sent
     assert "export async function requireUser() {}" in sent
+    assert "### `itemSchemas.create` from `apps/api/src/schemas.ts`" in sent
+    assert "querystring" not in sent, "only the member used of a large object"

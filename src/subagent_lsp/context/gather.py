@@ -14,6 +14,7 @@ Reads files (call it off the event loop); never writes.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -27,7 +28,7 @@ from ..project import ProjectFacts, display_path, home_first, read_project_facts
 from ..redaction import redact
 from ..syntax.declarations import Symbol, declarations
 from ..syntax.imports import imports
-from ..syntax.outline import class_outline
+from ..syntax.outline import class_outline, object_member
 from ..syntax.source import SourceFile, identifiers_in
 from ..syntax.targets import Target
 from ..syntax.tree import member_uses
@@ -38,6 +39,8 @@ from .packages import catalog_version, read_json
 from .symbols import Lookup
 
 _SELECTION_CONTEXT_LINES = 25
+_WHOLE_OBJECT_TOKENS = 300
+"""An object literal used only as `name.member` is sent whole up to this size, else its members."""
 
 
 def numbered(
@@ -101,12 +104,13 @@ class _Gatherer:
     ) -> list[Symbol]:
         """Add what an imported name used in ``span`` of ``src`` stands for: the declaration it
         names; for a namespace (`import * as ns`, or a name a barrel binds with `export * as`),
-        the members used of it. Returns the symbols added, to be followed one more level."""
+        the members used of it; for a large object literal used only as `name.member`, those
+        members. Returns the symbols added, to be followed one more level."""
         specifier, local, imported = binding
         resolved = self.lookup.resolve(path, specifier)
         if resolved is None:
             return []
-        members, _ = member_uses(src, span[0], span[1], local)
+        members, whole = member_uses(src, span[0], span[1], local)
         namespace = (
             (resolved, None) if imported == "*" else self.lookup.namespace(resolved, imported)
         )
@@ -132,7 +136,19 @@ class _Gatherer:
             return []
         barrels = ", ".join(f"`{self.display(v)}`" for v in symbol.via)
         reason += f" through {barrels}" if barrels else ""
-        return [symbol] if self.add(priority, "definition", symbol, reason) else []
+        parts = []
+        if (
+            members
+            and not whole
+            and estimate_tokens(symbol.declaration.text(symbol.source)) > (_WHOLE_OBJECT_TOKENS)
+        ):
+            # Only the members used of a large object (a module's route schemas, say).
+            for member in sorted(members):
+                part = object_member(symbol.source, symbol.declaration, member)
+                if part is not None:
+                    named = replace(part, name=f"{local}.{member}")
+                    parts.append(Symbol(symbol.path, symbol.source, named, symbol.via))
+        return [one for one in parts or [symbol] if self.add(priority, "definition", one, reason)]
 
     def follow(self, found: Symbol, priority: int) -> None:
         """One more level: what a definition refers to, and a table's relations."""

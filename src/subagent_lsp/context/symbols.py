@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..exclusions import Exclusions
 from ..overlay import DocumentSnapshot
-from ..syntax.declarations import Declaration, Symbol, declarations, reexports
+from ..syntax.declarations import Declaration, Symbol, declarations, default_export, reexports
 from ..syntax.imports import imports
 from ..syntax.source import SourceFile
 from .index import ProjectIndex
@@ -56,7 +56,7 @@ class Lookup:
         src = self.source(path)
         if src is None:
             return None
-        found = declarations(src).get(name)
+        found = default_export(src) if name == "default" else declarations(src).get(name)
         if found is not None:
             return Symbol(path, src, found)
         for item in reexports(src):

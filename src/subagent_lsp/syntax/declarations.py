@@ -258,3 +258,34 @@ def _imported_exports(src: SourceFile, clause: Node | None) -> list[ReExport]:
         exported = src.node_text(alias if alias is not None else name)
         found.append(ReExport(origin[0], {exported: origin[1]}))
     return found
+
+
+def default_export(src: SourceFile) -> Declaration | None:
+    """What `export default` exports: the declaration it names (`export default schemas;`,
+    `export default function f`), or the statement itself, named `default`, for an expression
+    (`export default { ... }`, `export default defineConfig({ ... })`)."""
+    return src.remember("default export", lambda: _read_default_export(src))
+
+
+def _read_default_export(src: SourceFile) -> Declaration | None:
+    named = declarations(src)
+    if "default" in named:  # `export { schemas as default }`
+        return named["default"]
+    for statement in src.tree.root_node.named_children:
+        if statement.type != "export_statement" or not any(
+            child.type == "default" for child in statement.children
+        ):
+            continue
+        inner = statement.child_by_field_name("declaration")
+        name = inner.child_by_field_name("name") if inner is not None else None
+        if name is not None:
+            return named.get(src.node_text(name))
+        value = statement.child_by_field_name("value")
+        if value is None:
+            return None
+        if value.type == "identifier":
+            return named.get(src.node_text(value))
+        start, end = src.node_span(statement)
+        calls, first = _outer_call(value, src)
+        return Declaration("default", "variable", start, end, None, True, calls, first)
+    return None
