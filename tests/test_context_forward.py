@@ -12,7 +12,7 @@ from subagent_lsp.context.gather import gather_context
 from subagent_lsp.context.index import ProjectIndex
 from subagent_lsp.context.items import Context, ContextItem, fit
 from subagent_lsp.exclusions import Exclusions
-from subagent_lsp.syntax.declarations import declarations
+from subagent_lsp.syntax.declarations import declarations, namesakes
 from subagent_lsp.syntax.outline import class_outline
 from subagent_lsp.syntax.source import SourceFile
 
@@ -220,3 +220,53 @@ def test_namespace_and_default_imports_are_followed(
         if item.kind in ("definition", "local")
     }
     assert symbols.get(symbol) == file
+
+
+# (source, name, kind kept in `declarations`, kind set aside in `namesakes` or None)
+NAMESAKES = [
+    pytest.param(
+        "export const Input = z.object({});\nexport type Input = z.infer<typeof Input>;\n",
+        "Input",
+        "variable",
+        "type",
+        id="a schema and its inferred type",
+    ),
+    pytest.param(
+        "export interface Order { id: number }\nexport class Order {}\n",
+        "Order",
+        "class",
+        "interface",
+        id="the value wins whichever comes first",
+    ),
+    pytest.param("export type Only = string;\n", "Only", "type", None, id="a type alone"),
+]
+
+
+@pytest.mark.parametrize(("text", "name", "kept", "aside"), NAMESAKES)
+def test_a_value_and_a_type_of_one_name_are_both_kept(
+    text: str, name: str, kept: str, aside: str | None
+) -> None:
+    src = SourceFile(text, "typescript")
+    assert declarations(src)[name].kind == kept
+    found = namesakes(src).get(name)
+    assert (found.kind if found is not None else None) == aside
+
+
+def test_a_schema_and_its_type_of_the_same_name_are_both_sent(tmp_path: Path) -> None:
+    root = _write(
+        tmp_path / "api",
+        {
+            "package.json": '{ "name": "api" }',
+            "src/schemas.ts": (
+                "export const ListInput = z.object({ limit: z.number().default(50) });\n"
+                "export type ListInput = z.infer<typeof ListInput>;\n"
+            ),
+            "src/list.ts": (
+                'import { ListInput } from "./schemas";\n'
+                "export function list(input: ListInput) {\n  return input.limit;\n}\n"
+            ),
+        },
+    )
+    texts = [i.text for i, f in _gather(root, "src/list.ts", "return").items if f == "full"]
+    assert any("limit: z.number().default(50)" in text for text in texts)
+    assert any(text.startswith("export type ListInput") for text in texts)

@@ -131,3 +131,24 @@ async def test_names_reached_through_namespace_and_default_imports_are_sent(
     assert "export async function requireUser() {}" in sent
     assert "### `itemSchemas.create` from `apps/api/src/schemas.ts`" in sent
     assert "querystring" not in sent, "only the member used of a large object"
+
+
+async def test_a_type_sends_the_schema_of_the_same_name_that_validates_it(
+    tmp_path: Path, server_env: dict[str, str], editors: list[Editor], fake_api: FakeAnthropic
+) -> None:
+    repo = _monorepo(
+        tmp_path,
+        {
+            "apps/api/src/inputs.ts": (
+                "export const ListInput = z.object({ limit: z.number().int().default(50) });\n"
+                "export type ListInput = z.infer<typeof ListInput>;\n"
+            ),
+            "apps/api/src/list.ts": (
+                'import type { ListInput } from "@/inputs.js";\n'
+                "export function list(input: ListInput) {\n  return input.limit;\n}\n"
+            ),
+        },
+    )
+    sent = await _sent(editors, server_env, fake_api, repo, "apps/api/src/list.ts", "return")
+    assert "limit: z.number().int().default(50)" in sent
+    assert "export type ListInput = z.infer<typeof ListInput>;" in sent

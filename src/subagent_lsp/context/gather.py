@@ -26,7 +26,7 @@ from ..overlay import DocumentSnapshot
 from ..positions import LineIndex
 from ..project import ProjectFacts, display_path, home_first, read_project_facts
 from ..redaction import redact
-from ..syntax.declarations import Symbol, declarations
+from ..syntax.declarations import Symbol, declarations, namesakes
 from ..syntax.imports import imports
 from ..syntax.outline import class_outline, object_member
 from ..syntax.source import SourceFile, identifiers_in
@@ -97,6 +97,10 @@ class _Gatherer:
                 "tsx" if found.source.language == "tsx" else "ts",
             )
         )
+        namesake = _namesake(found)
+        if namesake is not None:
+            space = "type" if namesake.declaration.kind in ("type", "interface") else "value"
+            self.add(priority, kind, namesake, f"the {space} of the same name as `{decl.name}`")
         return True
 
     def use_import(
@@ -168,6 +172,16 @@ class _Gatherer:
             for other in relations_of(local, decl.name):
                 relations = Symbol(found.path, found.source, other)
                 self.add(priority, "definition", relations, f"the relations of `{decl.name}`")
+
+
+def _namesake(found: Symbol) -> Symbol | None:
+    """The other declaration of the same name: a schema's type, or a type's schema."""
+    name = found.declaration.name
+    type_ = namesakes(found.source).get(name)
+    if type_ is None:
+        return None
+    other = type_ if type_.start != found.declaration.start else declarations(found.source)[name]
+    return Symbol(found.path, found.source, other, found.via)
 
 
 _Binding = tuple[str, str, str]

@@ -146,12 +146,36 @@ def _body_start(src: SourceFile, node: Node) -> int | None:
 
 
 def declarations(src: SourceFile) -> dict[str, Declaration]:
-    """Top-level declarations by name; `export { a as b }` lists add their exported names."""
-    return src.remember("declarations", lambda: _read_declarations(src))
+    """Top-level declarations by name; `export { a as b }` lists add their exported names.
+    Where a value and a type share a name, the value (see `namesakes`)."""
+    return src.remember("declarations", lambda: _read_declarations(src))[0]
 
 
-def _read_declarations(src: SourceFile) -> dict[str, Declaration]:
+def namesakes(src: SourceFile) -> dict[str, Declaration]:
+    """Types that share their name with a value declared beside them, by name: the type of
+    `export const Input = z.object(...)` and `export type Input = z.infer<typeof Input>`."""
+    return src.remember("declarations", lambda: _read_declarations(src))[1]
+
+
+_TYPE_KINDS = ("type", "interface")
+
+
+def _read_declarations(src: SourceFile) -> tuple[dict[str, Declaration], dict[str, Declaration]]:
     found: dict[str, Declaration] = {}
+    types: dict[str, Declaration] = {}
+
+    def put(declaration: Declaration) -> None:
+        # A value and a type of one name live in two spaces: the value is what runs (and what
+        # validates, for a schema), the type goes aside.
+        known = found.get(declaration.name)
+        if known is not None and (known.kind in _TYPE_KINDS) != (declaration.kind in _TYPE_KINDS):
+            value, type_ = (
+                (declaration, known) if known.kind in _TYPE_KINDS else (known, declaration)
+            )
+            found[declaration.name], types[declaration.name] = value, type_
+        else:
+            found[declaration.name] = declaration
+
     local_exports: list[tuple[str, str]] = []
     for statement in src.tree.root_node.named_children:
         node, exported = statement, False
@@ -186,23 +210,17 @@ def _read_declarations(src: SourceFile) -> dict[str, Declaration]:
                     continue
                 calls, first = _outer_call(declarator.child_by_field_name("value"), src)
                 name = src.node_text(name_node)
-                found[name] = Declaration(
-                    name, kind, start, end, body_start, exported, calls, first
-                )
+                put(Declaration(name, kind, start, end, body_start, exported, calls, first))
         else:
             name_node = node.child_by_field_name("name")
             if name_node is None:
                 continue
             name = src.node_text(name_node)
-            # `export const S = z.object(...)` and `export type S = z.infer<typeof S>` share a name;
-            # the value is what the code uses, so a type never hides it.
-            if kind in ("type", "interface") and name in found:
-                continue
-            found[name] = Declaration(name, kind, start, end, body_start, exported, None, None)
+            put(Declaration(name, kind, start, end, body_start, exported, None, None))
     for exported_as, local in local_exports:
         if local in found and exported_as not in found:
             found[exported_as] = replace(found[local], exported=True)
-    return found
+    return found, types
 
 
 def reexports(src: SourceFile) -> list[ReExport]:
