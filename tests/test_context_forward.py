@@ -270,3 +270,33 @@ def test_a_schema_and_its_type_of_the_same_name_are_both_sent(tmp_path: Path) ->
     texts = [i.text for i, f in _gather(root, "src/list.ts", "return").items if f == "full"]
     assert any("limit: z.number().default(50)" in text for text in texts)
     assert any(text.startswith("export type ListInput") for text in texts)
+
+
+def test_a_type_derived_from_a_schema_reaches_the_schema_and_what_it_builds_on(
+    tmp_path: Path,
+) -> None:
+    root = _write(
+        tmp_path / "api",
+        {
+            "package.json": '{ "name": "api" }',
+            "src/plans.ts": 'export const plans = ["free", "pro"] as const;\n',
+            "src/schema.ts": (
+                'import { plans } from "./plans";\n'
+                "export const baseQuery = z.object({ limit: z.string().optional() });\n"
+                "export const listQuery = baseQuery.extend({ plan: z.enum(plans) });\n"
+                "export type ListQuery = z.infer<typeof listQuery>;\n"
+            ),
+            "src/handler.ts": (
+                'import { ListQuery } from "./schema";\n'
+                "type ListApi = { Querystring: ListQuery };\n"
+                "export async function list(request: Request<ListApi>) {\n"
+                "  return request.query.limit;\n}\n"
+            ),
+        },
+    )
+    context = _gather(root, "src/handler.ts", "return")
+    reasons = {str(item.symbol): item.reason for item, form in context.items if form == "full"}
+    # handler -> ListApi (local) -> ListQuery -> `typeof listQuery` -> baseQuery, its own file's.
+    assert reasons["listQuery"] == "`ListQuery` is derived from it"
+    assert reasons["baseQuery"] == "`listQuery` refers to it"
+    assert "plans" not in reasons, "past the schema, only its own file is followed"

@@ -152,3 +152,27 @@ async def test_a_type_sends_the_schema_of_the_same_name_that_validates_it(
     sent = await _sent(editors, server_env, fake_api, repo, "apps/api/src/list.ts", "return")
     assert "limit: z.number().int().default(50)" in sent
     assert "export type ListInput = z.infer<typeof ListInput>;" in sent
+
+
+async def test_a_handler_typed_by_an_inferred_type_sends_the_schema_behind_it(
+    tmp_path: Path, server_env: dict[str, str], editors: list[Editor], fake_api: FakeAnthropic
+) -> None:
+    repo = _monorepo(
+        tmp_path,
+        {
+            "apps/api/src/query.ts": (
+                "export const pageQuery = z.object({ page: z.string().optional() });\n"
+                "export const listQuery = pageQuery.extend({ tag: z.string().optional() });\n"
+                "export type ListQuery = z.infer<typeof listQuery>;\n"
+            ),
+            "apps/api/src/handler.ts": (
+                'import type { ListQuery } from "@/query.js";\n'
+                "type ListApi = { Querystring: ListQuery };\n"
+                "export async function list(request: FastifyRequest<ListApi>) {\n"
+                "  return request.query.tag;\n}\n"
+            ),
+        },
+    )
+    sent = await _sent(editors, server_env, fake_api, repo, "apps/api/src/handler.ts", "return")
+    assert "export const listQuery = pageQuery.extend(" in sent
+    assert "export const pageQuery = z.object(" in sent

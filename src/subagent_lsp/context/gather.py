@@ -31,7 +31,7 @@ from ..syntax.imports import imports
 from ..syntax.outline import class_outline, object_member
 from ..syntax.source import SourceFile, identifiers_in
 from ..syntax.targets import Target
-from ..syntax.tree import member_uses
+from ..syntax.tree import member_uses, type_query_names
 from .index import ProjectIndex
 from .items import Context, ContextItem, estimate_tokens, fit
 from .modules import ModuleResolver
@@ -104,12 +104,19 @@ class _Gatherer:
         return True
 
     def use_import(
-        self, path: Path, src: SourceFile, binding: _Binding, span: tuple[int, int], priority: int
+        self,
+        path: Path,
+        src: SourceFile,
+        binding: _Binding,
+        span: tuple[int, int],
+        priority: int,
+        why: str | None = None,
     ) -> list[Symbol]:
         """Add what an imported name used in ``span`` of ``src`` stands for: the declaration it
         names; for a namespace (`import * as ns`, or a name a barrel binds with `export * as`),
         the members used of it; for a large object literal used only as `name.member`, those
-        members. Returns the symbols added, to be followed one more level."""
+        members. ``why`` is the reason given, else where the name is imported from. Returns the
+        symbols added, to be followed one more level."""
         specifier, local, imported = binding
         resolved = self.lookup.resolve(path, specifier)
         if resolved is None:
@@ -132,7 +139,7 @@ class _Gatherer:
                     priority,
                     "definition",
                     symbol,
-                    f"`{local}.{symbol.declaration.name}` is used; {reason} as a namespace",
+                    why or f"`{local}.{symbol.declaration.name}` is used; {reason} as a namespace",
                 )
             ]
         symbol = self.lookup.find_export(resolved, imported)
@@ -140,6 +147,7 @@ class _Gatherer:
             return []
         barrels = ", ".join(f"`{self.display(v)}`" for v in symbol.via)
         reason += f" through {barrels}" if barrels else ""
+        reason = why or reason
         parts = []
         if (
             members
@@ -154,24 +162,53 @@ class _Gatherer:
                     parts.append(Symbol(symbol.path, symbol.source, named, symbol.via))
         return [one for one in parts or [symbol] if self.add(priority, "definition", one, reason)]
 
-    def follow(self, found: Symbol, priority: int) -> None:
-        """One more level: what a definition refers to, and a table's relations."""
+    def follow(self, found: Symbol, priority: int, derived: bool = True) -> None:
+        """One more level: what a definition refers to, and a table's relations. With
+        ``derived``, a type reached here that is derived from a value (`z.infer<typeof
+        schema>`) brings that value and what it builds on in its own file (`base.extend(...)`):
+        the schema is what validates. Without, only the file's own declarations are followed."""
         decl = found.declaration
         local = declarations(found.source)
         reason = f"`{decl.name}` refers to it"
         bindings = _bindings(found.source)
+        added: list[Symbol] = []
         for name in sorted(decl.identifiers(found.source) - {decl.name}):
             inner = local.get(name)
             if inner is not None and inner.start != decl.start:
-                self.add(priority, "definition", Symbol(found.path, found.source, inner), reason)
+                symbol = Symbol(found.path, found.source, inner)
+                if self.add(priority, "definition", symbol, reason):
+                    added.append(symbol)
                 continue
             binding = bindings.get(name)
-            if binding is not None:
-                self.use_import(found.path, found.source, binding, (decl.start, decl.end), priority)
+            if binding is not None and derived:
+                span = (decl.start, decl.end)
+                added += self.use_import(found.path, found.source, binding, span, priority, reason)
         if declares_schema(decl):
             for other in relations_of(local, decl.name):
                 relations = Symbol(found.path, found.source, other)
                 self.add(priority, "definition", relations, f"the relations of `{decl.name}`")
+        for symbol in added if derived else []:
+            if symbol.declaration.kind == "type":
+                self.derived_from(symbol, priority)
+
+    def derived_from(self, found: Symbol, priority: int) -> None:
+        """The values the type ``found`` is derived from with `typeof`, and one level of theirs."""
+        decl, src = found.declaration, found.source
+        local = declarations(src)
+        bindings = _bindings(src)
+        reason = f"`{decl.name}` is derived from it"
+        for name in type_query_names(src, decl.start, decl.end):
+            inner = local.get(name)
+            symbols: list[Symbol] = []
+            if inner is not None:
+                symbol = Symbol(found.path, src, inner)
+                symbols = [symbol] if self.add(priority, "definition", symbol, reason) else []
+            elif name in bindings:
+                symbols = self.use_import(
+                    found.path, src, bindings[name], (decl.start, decl.end), priority
+                )
+            for symbol in symbols:
+                self.follow(symbol, priority, derived=False)
 
 
 def _namesake(found: Symbol) -> Symbol | None:

@@ -122,3 +122,21 @@ def member_uses(src: SourceFile, start: int, end: int, name: str) -> tuple[froze
         n_start, n_end = src.node_span(node)
         uses += start <= n_start and n_end <= end and src.node_text(node) == name
     return frozenset(members), uses > as_object
+
+
+_TYPE_QUERIES = """
+(type_query (identifier) @name)
+(type_query (member_expression object: (identifier) @name))
+"""
+
+
+def type_query_names(src: SourceFile, start: int, end: int) -> list[str]:
+    """The values a type between two offsets is derived from: `schema` in
+    `z.infer<typeof schema>`, `users` in `typeof users.$inferSelect`; in order, once each."""
+    found = src.captures(_TYPE_QUERIES, src.tree.root_node, start, end)
+    names: dict[str, None] = {}
+    for node in found.get("name", []):
+        n_start, n_end = src.node_span(node)
+        if start <= n_start and n_end <= end:
+            names[src.node_text(node)] = None
+    return list(names)
