@@ -3,11 +3,13 @@ and default imports, object members, namesakes, and types derived from values.""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from subagent_lsp.backend.migrations import find_config
 from subagent_lsp.context.gather import gather_context
 from subagent_lsp.context.index import ProjectIndex
 from subagent_lsp.context.items import Context, ContextItem, fit
@@ -300,3 +302,74 @@ def test_a_type_derived_from_a_schema_reaches_the_schema_and_what_it_builds_on(
     assert reasons["listQuery"] == "`ListQuery` is derived from it"
     assert reasons["baseQuery"] == "`listQuery` refers to it"
     assert "plans" not in reasons, "past the schema, only its own file is followed"
+
+
+# (files beside the package.json's scripts, the config found, relative to the package)
+CONFIGS = [
+    pytest.param({"drizzle.config.ts": ""}, {}, "drizzle.config.ts", id="beside package.json"),
+    pytest.param(
+        {"infra/db/drizzle.config.js": ""},
+        {"db:generate": "drizzle-kit generate --config=infra/db/drizzle.config.js"},
+        "infra/db/drizzle.config.js",
+        id="--config= in a script",
+    ),
+    pytest.param(
+        {"db/config.ts": ""},
+        {"migrate": "pnpm with-env drizzle-kit migrate --config db/config.ts && echo ok"},
+        "db/config.ts",
+        id="--config PATH after a wrapper",
+    ),
+    pytest.param(
+        {"../outside.ts": ""},
+        {"push": "drizzle-kit push --config ../outside.ts"},
+        None,
+        id="never out of the package",
+    ),
+    pytest.param(
+        {"other.ts": ""}, {"build": "tsc --config other.ts"}, None, id="only drizzle-kit's"
+    ),
+]
+
+
+@pytest.mark.parametrize(("files", "scripts", "expected"), CONFIGS)
+def test_the_drizzle_kit_config_is_found_where_scripts_say(
+    tmp_path: Path, files: dict[str, str], scripts: dict[str, str], expected: str | None
+) -> None:
+    package = tmp_path / "repo" / "api"
+    _write(package, {**files, "package.json": json.dumps({"scripts": scripts})})
+    found = find_config([package])
+    assert (found[0].relative_to(package.resolve()).as_posix() if found else None) == expected
+
+
+def test_a_selected_table_gets_its_own_migration_statements(tmp_path: Path) -> None:
+    script = "drizzle-kit generate --config=infra/db/drizzle.config.js"
+    root = _write(
+        tmp_path / "api",
+        {
+            "package.json": json.dumps({"name": "api", "scripts": {"db:generate": script}}),
+            "infra/db/drizzle.config.js": 'export default { out: "infra/db/migrations" };\n',
+            "infra/db/migrations/0000_init.sql": (
+                'CREATE TABLE "bookings" (\n\t"id" serial PRIMARY KEY,\n\t"user_id" integer\n);\n'
+                "--> statement-breakpoint\n"
+                'CREATE TABLE "audit" (\n\t"id" serial PRIMARY KEY\n);\n'
+                "--> statement-breakpoint\n"
+                'CREATE INDEX "bookings_user" ON "bookings" ("user_id");\n'
+                'CREATE INDEX "audit_id" ON "audit" ("id");\n'
+            ),
+            "src/bookings.model.ts": (
+                'import { integer, pgTable, serial } from "drizzle-orm/pg-core";\n'
+                'export const bookings = pgTable("bookings", {\n'
+                '  id: serial("id").primaryKey(),\n  userId: integer("user_id"),\n});\n'
+                "export const bookingsRelations = relations(bookings, ({ one }) => ({}));\n"
+            ),
+        },
+    )
+    context = _gather(root, "src/bookings.model.ts", "userId")
+    text = context.render()
+    assert "- drizzle-kit config: infra/db/drizzle.config.js" in text
+    assert "- migrations: infra/db/migrations" in text
+    assert 'CREATE INDEX "bookings_user" ON "bookings" ("user_id")' in text
+    assert 'CREATE TABLE "bookings" (\n"id" serial PRIMARY KEY,' in text
+    assert "audit" not in text
+    assert f"- script `db:generate`: {script}" in text
+    assert _forms(context)["bookingsRelations"] == "full"

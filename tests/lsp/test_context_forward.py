@@ -3,6 +3,7 @@ budget, names reached through namespace and default imports, long conventions fi
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -176,3 +177,29 @@ async def test_a_handler_typed_by_an_inferred_type_sends_the_schema_behind_it(
     sent = await _sent(editors, server_env, fake_api, repo, "apps/api/src/handler.ts", "return")
     assert "export const listQuery = pageQuery.extend(" in sent
     assert "export const pageQuery = z.object(" in sent
+
+
+async def test_a_selected_table_sends_its_migrations_from_a_config_named_by_a_script(
+    tmp_path: Path, server_env: dict[str, str], editors: list[Editor], fake_api: FakeAnthropic
+) -> None:
+    config = (FIXTURES / "monorepo/packages/db/drizzle.config.ts").read_text(encoding="utf-8")
+    repo = _monorepo(
+        tmp_path,
+        {
+            "packages/db/infra/drizzle.config.ts": config,
+            "packages/db/package.json": json.dumps(
+                {
+                    "name": "@acme/db",
+                    "scripts": {
+                        "db:generate": "drizzle-kit generate --config infra/drizzle.config.ts"
+                    },
+                }
+            ),
+        },
+    )
+    (repo / "packages/db/drizzle.config.ts").unlink()
+    sent = await _sent(editors, server_env, fake_api, repo, "packages/db/src/schema.ts", "name:")
+    assert "- drizzle-kit config: packages/db/infra/drizzle.config.ts" in sent
+    assert 'CREATE TABLE IF NOT EXISTS "items" (\n"id" serial PRIMARY KEY NOT NULL,' in sent
+    assert 'CREATE INDEX IF NOT EXISTS "items_owner_created" ON "items"' in sent
+    assert "audit_log" not in sent

@@ -66,6 +66,8 @@ class _Gatherer:
         self.seen: set[tuple[Path, int]] = set()
         self.tables: set[str] = set()
         """SQL names of the tables in play, for the database project's facts."""
+        self.selected_tables: set[str] = set()
+        """Those of them that the selection declares."""
 
     def display(self, path: Path) -> str:
         return display_path(path, self.roots)
@@ -335,23 +337,25 @@ def _database_item(
     roots: tuple[Path, ...],
     resolver: ModuleResolver,
     tables: set[str],
+    selected: set[str],
 ) -> ContextItem | None:
     """The drizzle-kit project of the tables in play (``package`` is the file's package.json):
-    its config, the indexes and keys its migrations already create on them, the `db:` scripts."""
+    its config, the indexes and keys its migrations already create on them (and the statement
+    that created a ``selected`` one), the `db:` scripts."""
     if not tables:
         return None
     folders = [package.parent] if package is not None else []
     top = resolver.packages.monorepo_of(path)
     if top is not None:
         folders += [p.folder for p in resolver.packages.packages(top).values()] + [top]
-    project = database_project(folders, tables)
+    project = database_project(folders, tables, selected)
     if project is None:
         return None
     lines = [f"- drizzle-kit config: {display_path(project.config, roots)}"]
     if project.migrations is not None:
         lines.append(f"- migrations: {display_path(project.migrations, roots)}")
     lines += [f"- {display_path(sql, roots)}: {statement}" for sql, statement in project.statements]
-    manifest = read_json(project.config.parent / "package.json") or {}
+    manifest = read_json(project.folder / "package.json") or {}
     scripts = manifest.get("scripts")
     for name, command in scripts.items() if isinstance(scripts, dict) else []:
         if isinstance(command, str) and (name.startswith("db:") or "drizzle-kit" in command):
@@ -397,6 +401,17 @@ def gather_context(
         gatherer.follow(found, 2)
 
     own = declarations(src)
+    for declared in own.values():
+        # A selected table: its own indexes, and its relations, are what an agent adding an
+        # index must see, and the migration that created it.
+        if declared.start <= target.start < declared.end and declares_schema(declared):
+            table = table_of(declared, src)
+            if table is not None:
+                gatherer.tables.add(table.sql_name)
+                gatherer.selected_tables.add(table.sql_name)
+            for other in relations_of(own, declared.name):
+                relations = Symbol(path, src, other)
+                gatherer.add(3, "local", relations, f"the relations of `{declared.name}`")
     for name in sorted(used):
         decl = own.get(name)
         if decl is None:
@@ -412,7 +427,9 @@ def gather_context(
     project = _project_item(path, facts, roots, index.resolver)
     if project is not None:
         items.append(project)
-    database = _database_item(path, facts.package_json, roots, index.resolver, gatherer.tables)
+    database = _database_item(
+        path, facts.package_json, roots, index.resolver, gatherer.tables, gatherer.selected_tables
+    )
     if database is not None:
         items.append(database)
     items.sort(key=lambda item: item.priority)
