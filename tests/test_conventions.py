@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from subagent_lsp.context.conventions import conventions, render
 
 
@@ -91,3 +93,52 @@ def test_a_budget_leaves_the_least_specific_out(tmp_path: Path) -> None:
 def test_nothing_written_down_adds_nothing(tmp_path: Path) -> None:
     assert render(conventions(tmp_path / "a.ts", tmp_path, (tmp_path,)), 1000) is None
     assert _sources(tmp_path, "a.ts") == []
+
+
+_LONG = (
+    "# Project\nRead this first.\n\n"
+    "## Style\n" + "Prefer small functions over clever ones.\n" * 60 + "\n"
+    "## Database operations\n" + "Every query goes through a repository.\n" * 12 + ""
+    "```sh\n# migrate (a comment in code, not a heading)\npnpm db:migrate\n```\n\n"
+    "## Routes\n" + "Every route validates its input.\n" * 15
+)
+
+# (the file acted on, what the cut file shows first, what it must not show)
+CUTS = [
+    pytest.param(
+        "src/modules/users/users.model.ts",
+        ["Read this first.", "## Database operations", "pnpm db:migrate", "[…]"],
+        ["Prefer small functions", "## Routes"],
+        id="a model file gets the database section, its code block whole",
+    ),
+    pytest.param(
+        "src/routes/users.ts",
+        ["Read this first.", "## Routes", "Every route validates its input."],
+        ["Prefer small functions", "## Database operations"],
+        id="a route file gets the routes section",
+    ),
+    pytest.param(
+        "src/util.ts",
+        ["Read this first.", "## Database operations"],
+        ["Prefer small functions", "## Routes"],
+        id="no area: the sections that fit, in order",
+    ),
+]
+
+
+@pytest.mark.parametrize(("file", "shown", "hidden"), CUTS)
+def test_a_long_file_is_cut_to_the_sections_of_the_files_area(
+    tmp_path: Path, file: str, shown: list[str], hidden: list[str]
+) -> None:
+    _write(tmp_path, {"CLAUDE.md": _LONG})
+    found = conventions(tmp_path / file, tmp_path, (tmp_path,))
+    rendered = render(found, budget_tokens=250, file=file)
+    assert rendered is not None
+    total = len(_LONG.strip().splitlines())
+    assert "## From `CLAUDE.md` (cut to fit: " in rendered
+    assert f" of its {total} lines; `view` it for the rest)" in rendered
+    for text in shown:
+        assert text in rendered, text
+    for text in hidden:
+        assert text not in rendered, text
+    assert (len(rendered) + 3) // 4 <= 250 + 20, "the share, give or take the block's own title"

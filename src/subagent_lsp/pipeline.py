@@ -124,12 +124,13 @@ async def prepare(job: ActionJob, settings: Settings, workspace: WorkspaceView) 
     top = next((repository_root(root) or root for root in home), job.path.parent)
     found = await asyncio.to_thread(conventions, job.path, top, workspace.roots)
     # A share of the budget of their own, so rules never crowd out the code.
-    rules = render_conventions(found, settings.context_tokens // 4)
+    shown = display_path(job.path, home_first(workspace.roots, job.path)[:1])
+    rules = render_conventions(found, settings.context_tokens // 4, shown)
     return build_request(
         agent=job.agent,
         model=settings.model_for(job.agent.model, job.action_id),
         instruction=job.instruction,
-        display_path=display_path(job.path, home_first(workspace.roots, job.path)[:1]),
+        display_path=shown,
         context=context,
         settings=settings,
         skills=skills,

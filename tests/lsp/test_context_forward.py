@@ -203,3 +203,19 @@ async def test_a_selected_table_sends_its_migrations_from_a_config_named_by_a_sc
     assert 'CREATE TABLE IF NOT EXISTS "items" (\n"id" serial PRIMARY KEY NOT NULL,' in sent
     assert 'CREATE INDEX IF NOT EXISTS "items_owner_created" ON "items"' in sent
     assert "audit_log" not in sent
+
+
+async def test_a_long_claude_md_is_cut_to_fit_with_the_sections_of_the_files_area(
+    tmp_path: Path, server_env: dict[str, str], editors: list[Editor], fake_api: FakeAnthropic
+) -> None:
+    rules = (
+        "# Acme\nThe API and its database.\n\n"
+        + "".join(f"## Topic {n}\n" + f"Rule {n} of a long list.\n" * 30 for n in range(40))
+        + "## Database commands\nGenerate a migration with `pnpm db:generate`, never by hand.\n"
+    )
+    repo = _monorepo(tmp_path, {"CLAUDE.md": rules})
+    sent = await _sent(editors, server_env, fake_api, repo, "packages/db/src/schema.ts", "name:")
+    assert "## From `CLAUDE.md` (cut to fit: " in sent
+    assert "The API and its database." in sent
+    assert "Generate a migration with `pnpm db:generate`, never by hand." in sent
+    assert "Rule 39 of a long list." not in sent

@@ -26,7 +26,8 @@ from ..project import display_path
 
 log = logging.getLogger(__name__)
 
-_MAX_FILE_CHARS = 20_000
+_MAX_FILE_CHARS = 100_000
+"""Read up to here; what is sent is cut to the conventions' share of the budget (`render`)."""
 _MAX_IMPORT_HOPS = 4
 _FRONTMATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _IMPORT = re.compile(r"(?<![\w`])@((?:\.{1,2}/|~/|/)?[\w./-]+\.\w+)")
@@ -148,16 +149,109 @@ def conventions(file: Path, top: Path, roots: tuple[Path, ...]) -> list[Conventi
     return found
 
 
-def render(found: list[Convention], budget_tokens: int) -> str | None:
-    """The conventions as one block of the prompt, most specific first, within the budget."""
+def render(found: list[Convention], budget_tokens: int, file: str = "") -> str | None:
+    """The conventions as one block of the prompt, most specific first, within the budget. A
+    file longer than what is left is cut to its sections that fit: first its opening, then those
+    whose heading names the area of ``file`` (the path as shown), then the others in order."""
     if not found:
         return None
     parts, used = [], 0
+    area = _area_words(file)
     for convention in found:
-        cost = (len(convention.text) + 3) // 4
-        if used + cost > budget_tokens:
-            parts.append(f"(`{convention.source}` left out to fit; `view` it if it matters.)")
+        cost = _tokens(convention.text)
+        if used + cost <= budget_tokens:
+            used += cost
+            parts.append(f"## From `{convention.source}`\n{convention.text}")
             continue
-        used += cost
-        parts.append(f"## From `{convention.source}`\n{convention.text}")
+        source = convention.source
+        # Room for the heading, whose line counts are not known yet: 99,999 lines at most.
+        left = budget_tokens - used - _tokens(_cut_heading(source, 99_999, 99_999))
+        head = _cut(convention.text, left, area) if left >= _MIN_CUT_TOKENS else None
+        if head is None:
+            parts.append(f"(`{source}` left out to fit; `view` it if it matters.)")
+            continue
+        text, shown, total = head
+        heading = _cut_heading(source, shown, total)
+        used += _tokens(heading) + _tokens(text)
+        parts.append(f"{heading}\n{text}")
     return "# The project's conventions\nFollow these where they apply.\n\n" + "\n\n".join(parts)
+
+
+def _cut_heading(source: str, shown: int, total: int) -> str:
+    return f"## From `{source}` (cut to fit: {shown} of its {total} lines; `view` it for the rest)"
+
+
+_MIN_CUT_TOKENS = 150
+"""Less room than this left for a long file: its name alone is more use than a scrap of it."""
+_HEADING = re.compile(r"^#{1,6}\s")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_WORD = re.compile(r"[a-z]+")
+_GENERIC = frozenset({"src", "lib", "libs", "app", "apps", "packages", "modules", "index", "ts"})
+_AREAS = {
+    "db": "database",
+    "model": "database",
+    "models": "database",
+    "schema": "database",
+    "migrations": "database",
+    "repository": "database",
+    "repo": "database",
+    "queries": "database",
+    "router": "route",
+    "routers": "route",
+    "routes": "route",
+    "handler": "route",
+    "handlers": "route",
+    "controller": "route",
+}
+"""Words of a path and the heading words that name their area (a model file: `Database`)."""
+
+
+def _tokens(text: str) -> int:
+    return (len(text) + 3) // 4
+
+
+def _area_words(file: str) -> frozenset[str]:
+    words = set(_WORD.findall(file.lower())) - _GENERIC
+    words |= {word[:-1] for word in words if word.endswith("s") and len(word) > 4}
+    return frozenset(words | {_AREAS[word] for word in words if word in _AREAS})
+
+
+def _sections(text: str) -> list[list[str]]:
+    """The lines of each section: the opening, then one per heading (not inside code)."""
+    sections: list[list[str]] = [[]]
+    fenced = False
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and _HEADING.match(line) and sections[-1]:
+            sections.append([])
+        sections[-1].append(line)
+    return sections
+
+
+def _cut(text: str, budget_tokens: int, area: frozenset[str]) -> tuple[str, int, int] | None:
+    """(the sections that fit, shown in their order with a mark where some were left out, how
+    many lines that is, of how many); None when not even the opening fits."""
+    sections = _sections(text)
+    # A line break and a share of the `[…]` marks between the sections.
+    cost = [_tokens("\n".join(lines)) + 2 for lines in sections]
+    if cost[0] > budget_tokens:
+        return None
+    matching = [
+        i
+        for i, lines in enumerate(sections)
+        if i and area and area & set(_WORD.findall(lines[0].lower()))
+    ]
+    chosen, used = {0}, cost[0]
+    for index in matching + list(range(1, len(sections))):
+        if index not in chosen and used + cost[index] <= budget_tokens:
+            chosen.add(index)
+            used += cost[index]
+    out: list[str] = []
+    for index, lines in enumerate(sections):
+        if index in chosen:
+            out += lines
+        elif not out or out[-1] != "[…]":
+            out.append("[…]")
+    shown = sum(len(sections[i]) for i in chosen)
+    return "\n".join(out), shown, sum(len(lines) for lines in sections)
