@@ -123,9 +123,26 @@ class _Gatherer:
         resolved = self.lookup.resolve(path, specifier)
         if resolved is None:
             return []
-        members, whole = member_uses(src, span[0], span[1], local)
+        symbol = self.lookup.find_export(resolved, imported) if imported != "*" else None
+        large_value = (
+            symbol is not None
+            and symbol.declaration.kind == "variable"
+            and estimate_tokens(symbol.declaration.text(symbol.source)) > _WHOLE_OBJECT_TOKENS
+        )
+        # How the name is used is read only where it matters: a walk of the span per name.
+        members, whole = (
+            member_uses(src, span[0], span[1], local)
+            if symbol is None or large_value
+            else (frozenset(), True)
+        )
+        # A name a barrel binds with `export * as` is looked for only when no declaration has
+        # it and it is used as `name.member`: the walk reads every barrel it passes.
         namespace = (
-            (resolved, None) if imported == "*" else self.lookup.namespace(resolved, imported)
+            (resolved, None)
+            if imported == "*"
+            else self.lookup.namespace(resolved, imported)
+            if symbol is None and members
+            else None
         )
         reason = f"`{local}` is imported from '{specifier}'"
         if namespace is not None:
@@ -144,18 +161,13 @@ class _Gatherer:
                     why or f"`{local}.{symbol.declaration.name}` is used; {reason} as a namespace",
                 )
             ]
-        symbol = self.lookup.find_export(resolved, imported)
         if symbol is None:
             return []
         barrels = ", ".join(f"`{self.display(v)}`" for v in symbol.via)
         reason += f" through {barrels}" if barrels else ""
         reason = why or reason
         parts = []
-        if (
-            members
-            and not whole
-            and estimate_tokens(symbol.declaration.text(symbol.source)) > (_WHOLE_OBJECT_TOKENS)
-        ):
+        if members and not whole:
             # Only the members used of a large object (a module's route schemas, say).
             for member in sorted(members):
                 part = object_member(symbol.source, symbol.declaration, member)
