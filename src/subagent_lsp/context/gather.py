@@ -2,7 +2,9 @@
 
 1. the selection, marked inside its enclosing declaration;
 2. the file's imports and the definitions of imported names the enclosing code uses (through
-   barrels, `.js` specifiers and tsconfig paths), plus one more level of what those refer to;
+   barrels, `.js` specifiers and tsconfig paths; default exports; the members used of a
+   namespace or of a large object), plus one more level of what those refer to, and the value
+   a type there is derived from with `typeof`;
 3. declarations of the same file that the enclosing code uses;
 4. project facts: framework versions, the Drizzle dialect, TypeScript module settings.
 When the budget runs short, oversized items are shortened first (a class to its members'
