@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -235,6 +236,19 @@ class ModuleResolver:
         # Then as Node finds a workspace package: linked from node_modules to its folder.
         return found or self.packages.resolve(from_file, specifier, self._file_or_index)
 
+    def names_package(self, config: TsConfig | None, top: Path | None, specifier: str) -> bool:
+        """Whether a bare specifier can only name a package outside the workspace (`fastify`),
+        known without touching the disk: no tsconfig `paths` or `baseUrl` can map it, and no
+        package of the monorepo ``top`` has its name."""
+        if config is not None and (
+            config.base_url is not None
+            or any(_match(pattern, specifier) is not None for pattern in config.paths)
+        ):
+            return False
+        parts = specifier.split("/")
+        name = "/".join(parts[:2] if specifier.startswith("@") else parts[:1])
+        return top is None or name not in self.packages.packages(top)
+
     def _by_tsconfig(self, config: TsConfig, specifier: str) -> Path | None:
         for pattern, targets in config.paths.items():
             captured = _match(pattern, specifier)
@@ -249,22 +263,28 @@ class ModuleResolver:
         return None
 
     def _file_or_index(self, base: Path) -> Path | None:
-        candidates: list[Path] = []
-        suffix = base.suffix
-        if suffix in _JS_TO_TS:
-            stem = base.with_suffix("")
-            candidates += [stem.with_name(stem.name + ext) for ext in _JS_TO_TS[suffix]]
-        if suffix in _TS_EXTENSIONS:
-            candidates.append(base)
-        candidates += [base.with_name(base.name + ext) for ext in _TS_EXTENSIONS]
-        candidates += [base / f"index{ext}" for ext in (".ts", ".tsx", ".d.ts")]
-        for candidate in candidates:
+        for name in candidates(str(base)):
+            candidate = Path(name)
             if candidate.is_file():
                 resolved = candidate.resolve()
                 if any(resolved == r or r in resolved.parents for r in self._roots):
                     return resolved
                 return None
         return None
+
+
+def candidates(base: str) -> list[str]:
+    """The files a specifier without its extension may name, in TypeScript's order. Strings:
+    the reference index asks this for every import of the workspace."""
+    found: list[str] = []
+    stem, suffix = os.path.splitext(base)
+    if suffix in _JS_TO_TS:
+        found += [stem + ext for ext in _JS_TO_TS[suffix]]
+    if suffix in _TS_EXTENSIONS:
+        found.append(base)
+    found += [base + ext for ext in _TS_EXTENSIONS]
+    found += [os.path.join(base, f"index{ext}") for ext in (".ts", ".tsx", ".d.ts")]
+    return found
 
 
 def _match(pattern: str, specifier: str) -> str | None:

@@ -101,6 +101,9 @@ class WorkspacePackages:
                 return folder
         return None
 
+    def declares_workspaces(self, folder: Path) -> bool:
+        return _patterns(folder) is not None
+
     def packages(self, top: Path) -> dict[str, Package]:
         with self._lock:
             known = self._by_top.get(top)

@@ -1,0 +1,458 @@
+"""The workspace reference index: for every TypeScript file, what it imports from where, and
+the reverse map from a declaration to the files that use it, through barrels and re-exports.
+
+Every file of the workspace is read, so it is built in a worker thread after start-up, and it
+is read with regular expressions rather than parsed: a full parse of a large monorepo takes
+seconds, this takes a fraction of one. Its answers are candidates: which files use a name, by
+which local name. The precise sites are read from those few files' syntax trees on demand
+(`context/backward.py`). A file changed in the editor or on disk is read again on the next
+question (`changed`); the reverse map is rebuilt only when a file's exports changed.
+
+Thread-safe: built, updated and read in worker threads, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..exclusions import SKIPPED_DIRS, Exclusions
+from ..overlay import DocumentSnapshot
+from ..syntax.source import language_for
+from .modules import ModuleResolver, TsConfig, candidates
+
+log = logging.getLogger(__name__)
+
+MAX_FILES = 20_000
+"""The files read, as for the search tools: past it, the index says it is partial."""
+MAX_FILE_BYTES = 1_000_000
+"""Larger files are generated: read by no one, and left out, as the search tools do."""
+_MAX_DEPTH = 8
+
+# Top-level statements start at the first column in every formatter's output. Each expression
+# starts with a newline and a keyword (the text is read with a newline in front), so the regular
+# expression engine skips to the next candidate line at C speed instead of trying every position.
+_IMPORT = re.compile(r"\nimport[ \t]+(?:type[ \t]+)?([^;=()'\"`]*?)\s*from\s*['\"]([^'\"\n]+)['\"]")
+_EXPORT = re.compile(
+    r"\nexport[ \t]+(?:"
+    r"(?:type[ \t]+)?([^;=()'\"`]*?)\s*from\s*['\"]([^'\"\n]+)['\"]"  # 1, 2: re-export
+    r"|(?:type[ \t]*)?\{([^}]*)\}"  # 3: a local export list
+    r"|default[ \t]+([A-Za-z_$][\w$]*)[ \t]*;?[ \t]*(?=\n)"  # 4: `export default name`
+    r"|(declare[ \t]+(?:module|global))"  # 5: an augmentation
+    r"|(?:declare[ \t]+)?(default[ \t]+)?(?:async[ \t]+)?(?:abstract[ \t]+)?"  # 6: default
+    r"(?:const|let|var|function\*?|class|interface|type|enum|namespace)[ \t]*([A-Za-z_$][\w$]*)?"
+    r"|(default)\b"  # 8: an anonymous default export
+    r")"
+)
+_AUGMENTS = re.compile(r"\ndeclare[ \t]+(?:module[ \t]+['\"]|global\b)")
+_NAME = re.compile(r"^export[ \t]+default[ \t]+([A-Za-z_$][\w$]*)[ \t]*;?[ \t]*$", re.M)
+_DEFAULT_ANY = re.compile(r"^export[ \t]+default\b", re.M)
+_LOCAL_EXPORTS = re.compile(r"^export[ \t]+(?:type[ \t]*)?\{([^}]*)\}[ \t]*;?[ \t]*$", re.M)
+_AUGMENTS = re.compile(r"^(?:export[ \t]+)?declare[ \t]+(?:module[ \t]+['\"]|global\b)", re.M)
+_NAME = re.compile(r"^[A-Za-z_$][\w$]*$")
+
+
+@dataclass(frozen=True)
+class Binding:
+    local: str
+    imported: str
+    """The exported name, or "default", or "*" for a namespace import."""
+    specifier: str
+
+
+@dataclass(frozen=True)
+class Exports:
+    """What a file offers to others: what decides where names imported from it lead."""
+
+    declared: frozenset[str]
+    aliases: tuple[tuple[str, str], ...]
+    """`export { local as exported }`: (exported, local)."""
+    default: str | None
+    """The local name `export default` stands for; "" for an anonymous default."""
+    reexports: tuple[tuple[str, dict[str, str] | None], ...]
+    """(specifier, exported -> original name, or None for `export *`)."""
+
+
+@dataclass
+class FileRefs:
+    stamp: object
+    bindings: tuple[Binding, ...]
+    exports: Exports
+    augments: bool
+    resolved: dict[str, Path | None] = field(default_factory=dict)
+    """Specifier -> the workspace file it names (None for a package)."""
+
+
+@dataclass(frozen=True)
+class Use:
+    """A file that uses a declaration, under the name it uses there."""
+
+    path: Path
+    local: str
+    """The local name; for a namespace import, `ns.name`."""
+    via: tuple[Path, ...] = ()
+    """The barrels the name passed through, outermost first."""
+
+
+def _clause(text: str) -> list[tuple[str, str]]:
+    """(local, imported) pairs of an import clause: `a, { b, c as d, type E }`, `* as ns`."""
+    text = " ".join(text.split())
+    out: list[tuple[str, str]] = []
+    head, _, rest = text.partition("{")
+    named, _, _ = rest.partition("}")
+    for part in head.split(","):
+        part = part.strip()
+        if part.startswith("*"):
+            ns = part.rsplit(" ", 1)[-1]
+            if _NAME.match(ns) and " as " in part:
+                out.append((ns, "*"))
+        elif _NAME.match(part):
+            out.append((part, "default"))
+    for spec in named.split(","):
+        words = spec.replace("type ", " ").split()
+        if len(words) == 1 and _NAME.match(words[0]):
+            out.append((words[0], words[0]))
+        elif len(words) == 3 and words[1] == "as" and _NAME.match(words[2]):
+            out.append((words[2], words[0]))
+    return out
+
+
+def scan(text: str, stamp: object) -> FileRefs:
+    """What one file imports and exports, read from its text."""
+    text = "\n" + text
+    bindings = [
+        Binding(local, imported, match[2])
+        for match in _IMPORT.finditer(text)
+        for local, imported in _clause(match[1])
+    ]
+    reexports: list[tuple[str, dict[str, str] | None]] = []
+    declared: set[str] = set()
+    aliases: list[tuple[str, str]] = []
+    default: str | None = None
+    augments = _AUGMENTS.search(text) is not None
+    for match in _EXPORT.finditer(text):
+        if match[2] is not None:
+            clause = match[1].strip()
+            if clause == "*":
+                reexports.append((match[2], None))
+            elif clause.startswith("{"):
+                reexports.append((match[2], dict(_clause(clause))))
+        elif match[3] is not None:
+            for exported, local in _clause("{" + match[3] + "}"):
+                declared.add(local)
+                if exported != local:
+                    aliases.append((exported, local))
+        elif match[4] is not None:
+            default = match[4]
+        elif match[5] is not None:
+            augments = True
+        elif match[7] is not None:
+            declared.add(match[7])
+            if match[6]:
+                default = match[7]
+        elif match[8] is not None and default is None:
+            default = ""
+    exports = Exports(frozenset(declared), tuple(aliases), default, tuple(reexports))
+    return FileRefs(stamp, tuple(bindings), exports, augments)
+
+
+class ReferenceIndex:
+    """Who uses what, across the workspace folders. ``ready`` turns true once the first build
+    is done; until then every question answers None, and callers say what they left out."""
+
+    def __init__(
+        self, roots: tuple[Path, ...], resolver: ModuleResolver, exclusions: Exclusions
+    ) -> None:
+        self.roots = roots
+        self.resolver = resolver
+        self.exclusions = exclusions
+        self.partial = False
+        """True when the workspace had more TypeScript files than `MAX_FILES`."""
+        self._files: dict[Path, FileRefs] = {}
+        self._users: dict[tuple[Path, str], list[Use]] = {}
+        self._namespaces: list[tuple[Path, str, Path]] = []
+        """(importing file, namespace name, module) for every `import * as ns`."""
+        self._origins: dict[tuple[Path, str], tuple[tuple[Path, str], tuple[Path, ...]] | None]
+        self._origins = {}
+        self._pending: set[Path] = set()
+        self._stale = True
+        self._ready = threading.Event()
+        self._started = False
+        self._lock = threading.RLock()
+        self._pending_lock = threading.Lock()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._ready.wait(timeout)
+
+    # --- building ----------------------------------------------------------------------------
+    def start(self, documents: Mapping[Path, DocumentSnapshot]) -> None:
+        """Build in a thread of its own, once; returns at once (the event loop may call it)."""
+        with self._pending_lock:
+            if self._started:
+                return
+            self._started = True
+        # A daemon thread: a server asked to exit never waits for a half-read workspace.
+        thread = threading.Thread(
+            target=self._build_logged, args=(dict(documents),), name="reference-index", daemon=True
+        )
+        thread.start()
+
+    def _build_logged(self, documents: Mapping[Path, DocumentSnapshot]) -> None:
+        try:
+            self.build(documents)
+        except Exception:
+            log.exception("the reference index could not be built")
+            self._ready.set()  # answer from what there is rather than wait forever
+
+    def build(self, documents: Mapping[Path, DocumentSnapshot] | None = None) -> None:
+        """Read every TypeScript file of the workspace (blocking: call it in a worker thread)."""
+        documents = documents or {}
+        files: dict[Path, FileRefs] = {}
+        for path in self._walk():
+            refs = self._read(path, documents)
+            if refs is not None:
+                files[path] = refs
+        with self._lock:
+            self._files = files
+            self._resolve_all(files.items())
+            self._rebuild()
+        self._ready.set()
+        log.info("reference index: %d files%s", len(files), " (partial)" if self.partial else "")
+
+    def _walk(self) -> Iterable[Path]:
+        seen = 0
+        for root in self.roots:
+            for folder, dirs, names in os.walk(root):
+                dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
+                for name in sorted(names):
+                    if language_for(name) is None:
+                        continue
+                    path = Path(folder, name)
+                    if self.exclusions.is_excluded(path):
+                        continue
+                    seen += 1
+                    if seen > MAX_FILES:
+                        self.partial = True
+                        return
+                    yield path
+
+    def _read(self, path: Path, documents: Mapping[Path, DocumentSnapshot]) -> FileRefs | None:
+        snapshot = documents.get(path)
+        if snapshot is not None:
+            return scan(snapshot.text, ("doc", hash(snapshot.text)))
+        try:
+            info = path.stat()
+            if info.st_size > MAX_FILE_BYTES:
+                return None
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        return scan(text, ("disk", info.st_mtime_ns, info.st_size))
+
+    def _resolve_all(self, items: Iterable[tuple[Path, FileRefs]]) -> None:
+        # Thousands of files import the same packages: a relative specifier is matched against
+        # the files just walked (no stat), a bare one asked once per tsconfig and monorepo, and
+        # not at all when it can only name a package outside the workspace.
+        known = {str(path) for path in self._files}
+        bare: dict[tuple[object, object, str], Path | None] = {}
+        folders: dict[Path, tuple[TsConfig | None, Path | None]] = {}
+        tops: dict[Path, Path | None] = {}
+        for path, refs in items:
+            specifiers = {b.specifier for b in refs.bindings}
+            specifiers |= {spec for spec, _ in refs.exports.reexports}
+            resolved: dict[str, Path | None] = {}
+            folder = path.parent
+            for specifier in specifiers:
+                if specifier.startswith("."):
+                    resolved[specifier] = self._relative(path, specifier, known)
+                    continue
+                if folder not in folders:
+                    config = self.resolver.tsconfig_for(path)
+                    folders[folder] = (config, self._top(folder, tops))
+                config, top = folders[folder]
+                key = (config.path if config is not None else None, top, specifier)
+                if key not in bare:
+                    external = self.resolver.names_package(config, top, specifier)
+                    bare[key] = None if external else self.resolver.resolve(path, specifier)
+                resolved[specifier] = bare[key]
+            refs.resolved = resolved
+
+    def _top(self, folder: Path, tops: dict[Path, Path | None]) -> Path | None:
+        """The monorepo a folder belongs to (see `WorkspacePackages.monorepo_of`), each folder
+        looked at once."""
+        if folder in tops:
+            return tops[folder]
+        inside = any(folder == root or root in folder.parents for root in self.roots)
+        if not inside:
+            found = None
+        elif self.resolver.packages.declares_workspaces(folder):
+            found = folder
+        else:
+            found = self._top(folder.parent, tops) if folder.parent != folder else None
+        tops[folder] = found
+        return found
+
+    def _relative(self, path: Path, specifier: str, known: set[str]) -> Path | None:
+        base = os.path.normpath(os.path.join(path.parent, specifier))
+        for candidate in candidates(base):
+            if candidate in known:
+                return Path(candidate)
+        # Not a TypeScript file the index read (excluded, too large, or a symlink): ask the disk.
+        return self.resolver.resolve(path, specifier)
+
+    def _rebuild(self) -> None:
+        """The reverse map, from every file's imports (the caller holds the lock)."""
+        self._origins = {}
+        self._users = defaultdict(list)
+        self._namespaces = []
+        for path, refs in self._files.items():
+            self._add_uses(path, refs)
+        self._stale = False
+
+    def _add_uses(self, path: Path, refs: FileRefs) -> None:
+        for binding in refs.bindings:
+            target = refs.resolved.get(binding.specifier)
+            if target is None:
+                continue
+            if binding.imported == "*":
+                self._namespaces.append((path, binding.local, target))
+                continue
+            found = self._origin(target, binding.imported)
+            if found is not None:
+                (key, via) = found
+                self._users[key].append(Use(path, binding.local, via))
+
+    def _origin(
+        self, path: Path, name: str, depth: int = 0
+    ) -> tuple[tuple[Path, str], tuple[Path, ...]] | None:
+        """The declaration (file, name) that ``name`` exported by ``path`` is, and the barrels
+        it passes through; memoised until the next rebuild."""
+        key = (path, name)
+        if key in self._origins:
+            return self._origins[key]
+        self._origins[key] = None  # a cycle of re-exports ends here
+        found = self._find_origin(path, name, depth)
+        self._origins[key] = found
+        return found
+
+    def _find_origin(
+        self, path: Path, name: str, depth: int
+    ) -> tuple[tuple[Path, str], tuple[Path, ...]] | None:
+        refs = self._files.get(path)
+        if refs is None or depth > _MAX_DEPTH:
+            return None
+        exports = refs.exports
+        if name == "default" and exports.default is not None:
+            return (path, exports.default or "default"), ()
+        local = dict(exports.aliases).get(name, name)
+        if local in exports.declared:
+            return (path, local), ()
+        for specifier, names in exports.reexports:
+            if names is None and name == "default":
+                continue
+            if names is not None and name not in names:
+                continue
+            target = refs.resolved.get(specifier)
+            original = names[name] if names is not None else name
+            inner = self._origin(target, original, depth + 1) if target is not None else None
+            if inner is not None:
+                return inner[0], (path, *inner[1])
+        return None
+
+    # --- keeping up with changes -------------------------------------------------------------
+    def changed(self, paths: Iterable[Path]) -> None:
+        """Files that changed, were created or were deleted: read again at the next question.
+        Cheap, so the event loop may call it."""
+        # A lock of its own: the main one is held while a question is answered in a worker
+        # thread, and the event loop must never wait for that.
+        with self._pending_lock:
+            self._pending.update(p for p in paths if language_for(p.name) is not None)
+
+    def _settle(self, documents: Mapping[Path, DocumentSnapshot]) -> None:
+        """Read the files that changed, and rebuild what depends on them (caller holds the lock)."""
+        with self._pending_lock:
+            pending, self._pending = self._pending, set()
+        rebuild = self._stale
+        created_or_deleted = False
+        for path in pending:
+            old = self._files.get(path)
+            new = None if self.exclusions.is_excluded(path) else self._read(path, documents)
+            if new is not None and old is not None and new.stamp == old.stamp:
+                continue
+            if new is None:
+                created_or_deleted |= self._files.pop(path, None) is not None
+                rebuild = True
+                continue
+            created_or_deleted |= old is None
+            self._resolve_all([(path, new)])
+            self._files[path] = new
+            if old is None or old.exports != new.exports or old.resolved != new.resolved:
+                rebuild = True
+            elif not rebuild:
+                self._replace_uses(path, new)
+        if created_or_deleted:
+            # A new or removed file can change where any specifier leads.
+            self._resolve_all(self._files.items())
+        if rebuild or created_or_deleted:
+            self._rebuild()
+
+    def _replace_uses(self, path: Path, refs: FileRefs) -> None:
+        """Only this file's imports changed: its uses are replaced, nothing else is redone."""
+        for key, uses in self._users.items():
+            if any(use.path == path for use in uses):
+                self._users[key] = [use for use in uses if use.path != path]
+        self._namespaces = [entry for entry in self._namespaces if entry[0] != path]
+        self._add_uses(path, refs)
+
+    # --- questions ---------------------------------------------------------------------------
+    def uses(
+        self, path: Path, name: str, documents: Mapping[Path, DocumentSnapshot]
+    ) -> list[Use] | None:
+        """The files that use the declaration ``name`` of ``path``; None until the index is
+        built. Its own file is not among them: its uses are in the caller's hands already."""
+        if not self.ready:
+            return None
+        with self._lock:
+            self._settle(documents)
+            keys = [(path, name)]
+            refs = self._files.get(path)
+            if refs is not None and refs.exports.default == name and name:
+                keys.append((path, "default"))
+            found = [use for key in keys for use in self._users.get(key, ())]
+            for importer, namespace, module in self._namespaces:
+                origin = self._origin(module, name)
+                if origin is not None and origin[0] == (path, name):
+                    found.append(Use(importer, f"{namespace}.{name}", origin[1]))
+        return [use for use in found if use.path != path]
+
+    def declarations_named(
+        self, name: str, documents: Mapping[Path, DocumentSnapshot]
+    ) -> list[Path] | None:
+        """The files that declare ``name`` at their top level; None until the index is built."""
+        if not self.ready:
+            return None
+        with self._lock:
+            self._settle(documents)
+            return sorted(p for p, refs in self._files.items() if name in refs.exports.declared)
+
+    def augmenting_files(self, documents: Mapping[Path, DocumentSnapshot]) -> list[Path] | None:
+        """Files with `declare module '…'` or `declare global` blocks; None until built."""
+        if not self.ready:
+            return None
+        with self._lock:
+            self._settle(documents)
+            return sorted(path for path, refs in self._files.items() if refs.augments)
+
+    def file_count(self) -> int:
+        with self._lock:
+            return len(self._files)
