@@ -169,10 +169,16 @@ def _selection(location: str) -> tuple[Path, SourceFile, int, int]:
 
 def _workspace(root: Path, settings: Settings) -> WorkspaceView:
     from .context.index import ProjectIndex
+    from .context.references import ReferenceIndex
     from .exclusions import Exclusions
     from .pipeline import WorkspaceView
 
-    return WorkspaceView((root,), {}, Exclusions((root,), settings.exclude), ProjectIndex((root,)))
+    index = ProjectIndex((root,))
+    exclusions = Exclusions((root,), settings.exclude)
+    # One question, nothing else to do meanwhile: the reference index is built before it.
+    references = ReferenceIndex((root,), index.resolver, exclusions)
+    references.build()
+    return WorkspaceView((root,), {}, exclusions, index, references)
 
 
 def _root(path: Path, given: str | None) -> Path:

@@ -20,6 +20,7 @@ from .context.conventions import render as render_conventions
 from .context.gather import gather_context
 from .context.index import ProjectIndex
 from .context.items import Context
+from .context.references import ReferenceIndex
 from .exclusions import Exclusions
 from .findings import REPORT_TOOL_NAME, BadFinding, Finding, Findings, read_finding
 from .model.client import ClientFactory, load_sdk, make_client
@@ -47,6 +48,9 @@ class WorkspaceView:
     exclusions: Exclusions
     index: ProjectIndex
     """Parse trees and tsconfig files, kept across requests."""
+    references: ReferenceIndex | None = None
+    """Who uses what across the workspace, built in the background; None where nothing
+    builds it."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,7 @@ def context_for(
         documents=workspace.documents,
         exclusions=workspace.exclusions,
         budget=settings.context_tokens,
+        references=workspace.references,
     )
     return context
 

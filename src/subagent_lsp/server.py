@@ -220,10 +220,17 @@ def initialize(ls: SubagentServer, params: types.InitializeParams) -> None:
 async def initialized(ls: SubagentServer, params: types.InitializedParams) -> None:
     await ls.pull_configuration()
     await ls.reload_agents()
+    # Starts building the reference index in the background, so the first action has it.
+    ls.session.view(ls.session.roots())
     caps = ls.client_capabilities.workspace
     watched = caps.did_change_watched_files if caps else None
     if watched and watched.dynamic_registration:
-        watchers = [types.FileSystemWatcher(glob_pattern="**/.claude/agents/*.md")]
+        watchers = [
+            types.FileSystemWatcher(glob_pattern="**/.claude/agents/*.md"),
+            # TypeScript files changed outside the editor (a checkout, a generator) reach the
+            # reference index through these.
+            types.FileSystemWatcher(glob_pattern="**/*.{ts,tsx,mts,cts}"),
+        ]
         # The user's folder, and those of a repository above the workspace folders.
         roots = ls.session.roots()
         outside = [ls.session.settings.user_dir()] + [
@@ -273,6 +280,7 @@ async def did_change_watched_files(
     ls: SubagentServer, params: types.DidChangeWatchedFilesParams
 ) -> None:
     ls.session.generation += 1
+    ls.session.files_changed([p for c in params.changes if (p := uri_to_path(c.uri)) is not None])
     if any(ls.is_agent_document(change.uri) for change in params.changes):
         await ls.reload_agents()
 
@@ -287,6 +295,7 @@ async def did_change_folders(
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: SubagentServer, params: types.DidOpenTextDocumentParams) -> None:
     ls.session.generation += 1
+    _files_changed(ls, params.text_document.uri)
     _check_agent_text(ls, params.text_document.uri)
     ls.facts.schedule(params.text_document.uri)
 
@@ -294,12 +303,14 @@ def did_open(ls: SubagentServer, params: types.DidOpenTextDocumentParams) -> Non
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: SubagentServer, params: types.DidCloseTextDocumentParams) -> None:
     ls.session.generation += 1
+    _files_changed(ls, params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: SubagentServer, params: types.DidChangeTextDocumentParams) -> None:
     uri = params.text_document.uri
     ls.session.generation += 1
+    _files_changed(ls, uri)
     _check_agent_text(ls, uri)
     doc = ls.session.document(uri)
     if doc is not None:
@@ -310,8 +321,15 @@ def did_change(ls: SubagentServer, params: types.DidChangeTextDocumentParams) ->
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
 async def did_save(ls: SubagentServer, params: types.DidSaveTextDocumentParams) -> None:
     ls.session.generation += 1
+    _files_changed(ls, params.text_document.uri)
     if ls.is_agent_document(params.text_document.uri):
         await ls.reload_agents()
+
+
+def _files_changed(ls: SubagentServer, uri: str) -> None:
+    path = uri_to_path(uri)
+    if path is not None:
+        ls.session.files_changed([path])
 
 
 def _check_agent_text(ls: SubagentServer, uri: str) -> None:
@@ -425,5 +443,13 @@ async def status(ls: SubagentServer, *args: Any) -> dict[str, Any]:
         "runningExplanations": ls.hover.running,
         "pendingChanges": ls.runner.edits.pending,
         "modelSdk": sdk_state(),
+        "referenceIndex": _index_state(ls),
         "tasks": len(asyncio.all_tasks()) - 1,
     }
+
+
+def _index_state(ls: SubagentServer) -> str:
+    references = ls.session.references
+    if references is None:
+        return "not started"
+    return "ready" if references.ready else "building"

@@ -6,10 +6,13 @@
    namespace or of a large object), plus one more level of what those refer to, and the value
    a type there is derived from with `typeof`;
 3. declarations of the same file that the enclosing code uses;
-4. project facts: framework versions, the Drizzle dialect, TypeScript module settings.
+4. project facts: framework versions, the Drizzle dialect, TypeScript module settings;
+and backward (`backward.py`): where the selection's declaration is registered, called, queried
+or validated, the module augmentations it relies on, one sibling of the same shape.
 When the budget runs short, oversized items are shortened first (a class to its members'
-signatures), then the lowest priorities are shortened and dropped, and what fits again is put
-back (`items.fit`); the prompt says what was left out. Everything that is sent passes through secret redaction.
+signatures), then the lowest priorities are shortened and dropped (the farthest first within a
+priority), and what fits again is put back (`items.fit`); the prompt says what was left out.
+Everything that is sent passes through secret redaction.
 Reads files (call it off the event loop); never writes.
 """
 
@@ -34,10 +37,12 @@ from ..syntax.outline import class_outline, object_member
 from ..syntax.source import SourceFile, identifiers_in
 from ..syntax.targets import Target
 from ..syntax.tree import member_uses, type_query_names
+from .backward import Backward
 from .index import ProjectIndex
 from .items import Context, ContextItem, estimate_tokens, fit
 from .modules import ModuleResolver
 from .packages import catalog_version, read_json
+from .references import ReferenceIndex
 from .symbols import Lookup
 
 _SELECTION_CONTEXT_LINES = 25
@@ -75,7 +80,12 @@ class _Gatherer:
         return display_path(path, self.roots)
 
     def add(
-        self, priority: int, kind: Literal["definition", "local"], found: Symbol, reason: str
+        self,
+        priority: int,
+        kind: Literal["definition", "local"],
+        found: Symbol,
+        reason: str,
+        distance: int = 0,
     ) -> bool:
         key = (found.path, found.declaration.start)
         if key in self.seen:
@@ -99,12 +109,15 @@ class _Gatherer:
                 redact(decl.text(found.source)),
                 redact(signature) if signature is not None else None,
                 "tsx" if found.source.language == "tsx" else "ts",
+                distance,
             )
         )
         namesake = _namesake(found)
         if namesake is not None:
             space = "type" if namesake.declaration.kind in ("type", "interface") else "value"
-            self.add(priority, kind, namesake, f"the {space} of the same name as `{decl.name}`")
+            self.add(
+                priority, kind, namesake, f"the {space} of the same name as `{decl.name}`", distance
+            )
         return True
 
     def use_import(
@@ -115,6 +128,7 @@ class _Gatherer:
         span: tuple[int, int],
         priority: int,
         why: str | None = None,
+        distance: int = 2,
     ) -> list[Symbol]:
         """Add what an imported name used in ``span`` of ``src`` stands for: the declaration it
         names; for a namespace (`import * as ns`, or a name a barrel binds with `export * as`),
@@ -150,7 +164,7 @@ class _Gatherer:
         if namespace is not None:
             module, statement = namespace
             if statement is not None:
-                self.add(priority, "definition", statement, f"{reason}: a namespace")
+                self.add(priority, "definition", statement, f"{reason}: a namespace", distance)
             found = [self.lookup.find_export(module, member) for member in sorted(members)]
             return [
                 symbol
@@ -161,6 +175,7 @@ class _Gatherer:
                     "definition",
                     symbol,
                     why or f"`{local}.{symbol.declaration.name}` is used; {reason} as a namespace",
+                    distance,
                 )
             ]
         if symbol is None:
@@ -176,7 +191,11 @@ class _Gatherer:
                 if part is not None:
                     named = replace(part, name=f"{local}.{member}")
                     parts.append(Symbol(symbol.path, symbol.source, named, symbol.via))
-        return [one for one in parts or [symbol] if self.add(priority, "definition", one, reason)]
+        return [
+            one
+            for one in parts or [symbol]
+            if self.add(priority, "definition", one, reason, distance)
+        ]
 
     def follow(self, found: Symbol, priority: int, derived: bool = True) -> None:
         """One more level: what a definition refers to, and a table's relations. With
@@ -192,7 +211,7 @@ class _Gatherer:
             inner = local.get(name)
             if inner is not None and inner.start != decl.start:
                 symbol = Symbol(found.path, found.source, inner)
-                if self.add(priority, "definition", symbol, reason):
+                if self.add(priority, "definition", symbol, reason, 2):
                     added.append(symbol)
                 continue
             binding = bindings.get(name)
@@ -202,7 +221,7 @@ class _Gatherer:
         if declares_schema(decl):
             for other in relations_of(local, decl.name):
                 relations = Symbol(found.path, found.source, other)
-                self.add(priority, "definition", relations, f"the relations of `{decl.name}`")
+                self.add(priority, "definition", relations, f"the relations of `{decl.name}`", 2)
         for symbol in added if derived else []:
             if symbol.declaration.kind == "type":
                 self.derived_from(symbol, priority)
@@ -218,7 +237,7 @@ class _Gatherer:
             symbols: list[Symbol] = []
             if inner is not None:
                 symbol = Symbol(found.path, src, inner)
-                symbols = [symbol] if self.add(priority, "definition", symbol, reason) else []
+                symbols = [symbol] if self.add(priority, "definition", symbol, reason, 2) else []
             elif name in bindings:
                 symbols = self.use_import(
                     found.path, src, bindings[name], (decl.start, decl.end), priority
@@ -389,6 +408,7 @@ def gather_context(
     documents: Mapping[Path, DocumentSnapshot],
     exclusions: Exclusions,
     budget: int,
+    references: ReferenceIndex | None = None,
 ) -> tuple[Target, Context]:
     roots = index.roots
     lookup = Lookup(index, documents, exclusions)
@@ -410,7 +430,7 @@ def gather_context(
         for local, imported in statement.bindings:
             if local in used:
                 binding = (statement.source, local, imported)
-                first_level += gatherer.use_import(path, src, binding, span, 2)
+                first_level += gatherer.use_import(path, src, binding, span, 2, distance=1)
     for found in first_level:
         gatherer.follow(found, 2)
 
@@ -436,6 +456,10 @@ def gather_context(
         if gatherer.add(3, "local", found, "declared in this file and used by the selection"):
             gatherer.follow(found, 3)
 
+    # Backward: where the selection's declaration is used, what types the members it uses.
+    backward = Backward(gatherer, lookup, references, documents)
+    notes = backward.gather(path, src, target, (start, end))
+
     # Read once: the project facts and the database project both start from the package.json.
     facts = read_project_facts(path, roots)
     project = _project_item(path, facts, roots, index.resolver)
@@ -447,4 +471,4 @@ def gather_context(
     if database is not None:
         items.append(database)
     items.sort(key=lambda item: item.priority)
-    return target, fit(items, budget)
+    return target, fit(items, budget, tuple(notes))

@@ -16,13 +16,17 @@ def estimate_tokens(text: str) -> int:
 @dataclass(frozen=True)
 class ContextItem:
     priority: int
-    kind: Literal["selection", "imports", "definition", "local", "project"]
+    kind: Literal[
+        "selection", "imports", "definition", "local", "project", "usage", "augmentation", "sibling"
+    ]
     path: str
     symbol: str | None
     reason: str
     text: str
     short: str | None
     language: str = "ts"
+    distance: int = 0
+    """How far from the selection: 0 its file, 1 what it names or what names it, 2 one more."""
 
     @property
     def tokens(self) -> int:
@@ -45,6 +49,8 @@ def cost_of(item: ContextItem, form: Form) -> int:
 class Context:
     items: tuple[tuple[ContextItem, Form], ...]
     budget: int
+    notes: tuple[str, ...] = ()
+    """What could not be looked at yet (the reference index still being built)."""
 
     @property
     def used_tokens(self) -> int:
@@ -75,6 +81,8 @@ class Context:
                 heading = f"## File `{item.path}`\n{item.reason}:"
             elif item.kind == "imports":
                 heading = f"Imports of `{item.path}`:"
+            elif item.kind in ("usage", "augmentation", "sibling"):
+                heading = f"### In `{item.path}`\n{item.reason}."
             else:
                 shortened = " (signature only)" if text is item.short else ""
                 heading = f"### `{item.symbol}` from `{item.path}`{shortened}\n{item.reason}."
@@ -91,12 +99,15 @@ class Context:
                 "## Left out to fit the context budget\nYou can `view` these files if you need "
                 "them:\n" + "\n".join(lines)
             )
+        if self.notes:
+            sections.append("## Not included yet\n" + "\n".join(f"- {n}" for n in self.notes))
         return "\n\n".join(sections)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "budget": self.budget,
             "used_tokens": self.used_tokens,
+            "notes": list(self.notes),
             "items": [
                 {
                     **{k: v for k, v in asdict(item).items() if k not in ("text", "short")},
@@ -116,8 +127,9 @@ def _fence(code: str) -> str:
     return fence
 
 
-def fit(items: list[ContextItem], budget: int) -> Context:
-    """Fit the items to the budget, by rank (priority, then the order they were gathered in).
+def fit(items: list[ContextItem], budget: int, notes: tuple[str, ...] = ()) -> Context:
+    """Fit the items to the budget, by rank (priority, then the distance from the selection,
+    then the order they were gathered in).
 
     1. An oversized item (more than a quarter of the budget) is shortened first, lowest rank
        first: one 20,000-token class would otherwise push out every item ranked below it before
@@ -136,8 +148,8 @@ def fit(items: list[ContextItem], budget: int) -> Context:
         used += cost_of(items[index], form) - cost_of(items[index], forms[index])
         forms[index] = form
 
-    # Lowest rank first; within a priority, the item gathered last goes first.
-    order = sorted(range(len(items)), key=lambda i: (-items[i].priority, -i))
+    # Lowest rank first; within a priority the farthest, then the item gathered last.
+    order = sorted(range(len(items)), key=lambda i: (-items[i].priority, -items[i].distance, -i))
     movable = [i for i in order if items[i].kind != "selection"]
     for index in movable:
         if used <= budget:
@@ -164,4 +176,4 @@ def fit(items: list[ContextItem], budget: int) -> Context:
             if used - cost_of(items[index], current) + cost_of(items[index], form) <= budget:
                 change(index, form)
                 break
-    return Context(tuple(zip(items, forms, strict=True)), budget)
+    return Context(tuple(zip(items, forms, strict=True)), budget, notes)

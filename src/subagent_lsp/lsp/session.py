@@ -19,6 +19,7 @@ from pygls.workspace import TextDocument
 
 from ..agents import AgentSet
 from ..context.index import ProjectIndex
+from ..context.references import ReferenceIndex
 from ..exclusions import Exclusions
 from ..model.client import ClientPool
 from ..overlay import DocumentSnapshot
@@ -94,6 +95,7 @@ class Session:
         """Grows with every change to a document or a file: what was derived before may be stale."""
         self.clients = ClientPool()
         self._index: ProjectIndex | None = None
+        self._references: ReferenceIndex | None = None
         self._documents: tuple[int, dict[Path, DocumentSnapshot]] | None = None
         self._exclusions: dict[tuple[tuple[Path, ...], tuple[str, ...]], Exclusions] = {}
 
@@ -139,24 +141,53 @@ class Session:
         self, roots: tuple[Path, ...], exclude: tuple[str, ...] | None = None
     ) -> WorkspaceView:
         """The workspace for a request, over folders from roots() (already resolved). Parse trees,
-        tsconfig and .gitignore files are kept while the folders and the exclude setting stay."""
+        tsconfig and .gitignore files are kept while the folders and the exclude setting stay;
+        the reference index is built again in the background when either changes."""
         if self._index is None or self._index.roots != roots:
             self._index = ProjectIndex(roots)
         patterns = self.settings.exclude if exclude is None else exclude
+        exclusions = self._exclusions_for(roots, patterns)
+        # Taken anew only when a document opened, changed or closed: with two thousand files
+        # open, taking it for every request cost more than the request itself.
+        if self._documents is None or self._documents[0] != self.generation:
+            self._documents = (self.generation, open_documents(self.server.workspace))
+        workspace_wide = self._exclusions_for(roots, self.settings.exclude)
+        references = self._references
+        if (
+            references is None
+            or references.resolver is not self._index.resolver
+            or references.exclusions is not workspace_wide
+        ):
+            # One index for the workspace, with the workspace-wide exclusions: a folder's own
+            # exclude setting is applied to what a request reads, not to who uses what.
+            references = ReferenceIndex(self._index.roots, self._index.resolver, workspace_wide)
+            references.start(self._documents[1])
+            self._references = references
+        return WorkspaceView(
+            self._index.roots, self._documents[1], exclusions, self._index, references
+        )
+
+    def files_changed(self, paths: list[Path]) -> None:
+        """Files edited, saved, created or deleted: the reference index reads them again when
+        next asked. Cheap: no file is read here."""
+        if self._references is not None:
+            self._references.changed(paths)
+
+    @property
+    def references(self) -> ReferenceIndex | None:
+        return self._references
+
+    def view_for(self, path: Path | None) -> WorkspaceView:
+        """The workspace as a request about ``path`` sees it, with its folder's exclusions."""
+        return self.view(self.roots(path), self.settings_for(path).exclude)
+
+    def _exclusions_for(self, roots: tuple[Path, ...], patterns: tuple[str, ...]) -> Exclusions:
         exclusions = self._exclusions.get((roots, patterns))
         if exclusions is None:
             if len(self._exclusions) >= _EXCLUSION_SETS:
                 self._exclusions.clear()
             exclusions = self._exclusions[(roots, patterns)] = Exclusions(roots, patterns)
-        # Taken anew only when a document opened, changed or closed: with two thousand files
-        # open, taking it for every request cost more than the request itself.
-        if self._documents is None or self._documents[0] != self.generation:
-            self._documents = (self.generation, open_documents(self.server.workspace))
-        return WorkspaceView(self._index.roots, self._documents[1], exclusions, self._index)
-
-    def view_for(self, path: Path | None) -> WorkspaceView:
-        """The workspace as a request about ``path`` sees it, with its folder's exclusions."""
-        return self.view(self.roots(path), self.settings_for(path).exclude)
+        return exclusions
 
 
 _EXCLUSION_SETS = 8

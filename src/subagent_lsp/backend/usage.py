@@ -1,0 +1,257 @@
+"""Where a name is used, in backend terms: the registration, procedure, router entry, query,
+validation or call a use of a declaration is part of, with the guards and options that apply.
+
+A use is shown as its enclosing statement (a router entry for a router), never a whole
+function: for a use inside a route's handler, the registration's head (its path, options and
+hooks) is shown above it, since that is where the guard sits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from tree_sitter import Node
+
+from ..syntax.source import SourceFile, identifiers_in
+from ..syntax.tree import FUNCTIONS, ancestors, arguments, member_parts
+from .queries import read_query
+from .routes import route_call
+from .trpc import procedure_unit
+
+SiteKind = Literal["route", "plugin", "procedure", "router", "validates", "query", "call", "use"]
+REGISTRATIONS = frozenset({"route", "plugin", "procedure", "router"})
+"""Sites that register the declaration: where its guards, prefix and schemas are."""
+_VALIDATORS = frozenset({"parse", "safeParse", "parseAsync", "safeParseAsync"})
+_STATEMENTS = frozenset(
+    {
+        "expression_statement",
+        "lexical_declaration",
+        "variable_declaration",
+        "return_statement",
+        "export_statement",
+        "if_statement",
+        "throw_statement",
+    }
+)
+_MAX_SITE_LINES = 14
+_RECEIVERS = frozenset({"app", "fastify", "server", "instance", "router", "t", "api"})
+"""Names a registration is made on: the instance, not a guard."""
+
+
+@dataclass(frozen=True)
+class Site:
+    kind: SiteKind
+    spans: tuple[tuple[int, int], ...]
+    """What to show, in order: a registration's head and its plugin's hooks, then the use."""
+    label: str
+    """What the site is, for the reason: `GET /items`, "tRPC procedure `list`"."""
+    guards: tuple[str, ...]
+    """Names in the options, hooks and procedure chain that apply there, to follow one level."""
+    filters: tuple[str, ...] = ()
+    """For a query: the columns it filters on, of the table used."""
+    at: int = 0
+    """Where the use is."""
+
+
+def _lines(src: SourceFile, start: int, end: int) -> int:
+    return src.line_of(max(end - 1, start)) - src.line_of(start) + 1
+
+
+def _statement(node: Node) -> Node:
+    for current in (node, *ancestors(node)):
+        if current.type in _STATEMENTS:
+            parent = current.parent
+            if parent is not None and parent.type == "export_statement":
+                return parent
+            return current
+    return node
+
+
+def _compact(src: SourceFile, node: Node, use: Node) -> tuple[int, int]:
+    """The statement around ``use`` or, when it is long, the smallest expression that holds it
+    and fits, else the lines around it."""
+    start, end = src.node_span(node)
+    if _lines(src, start, end) <= _MAX_SITE_LINES:
+        return start, end
+    for current in (use, *ancestors(use)):
+        if current.type in ("call_expression", "pair", "expression_statement", "return_statement"):
+            c_start, c_end = src.node_span(current)
+            if _lines(src, c_start, c_end) > _MAX_SITE_LINES:
+                break
+            start, end = c_start, c_end
+            node = current
+    if _lines(src, start, end) <= _MAX_SITE_LINES and node is not use:
+        return start, end
+    line = src.line_of(src.node_span(use)[0])
+    first, _ = src.line_span(max(line - 2, 0))
+    _, last = src.line_span(min(line + 2, src.line_count - 1))
+    return first, last
+
+
+def _handler_start(src: SourceFile, call: Node) -> int:
+    """Where the inline handler of a registration begins (its body), or the call's end."""
+    for arg in arguments(call):
+        if arg.type in FUNCTIONS:
+            body = arg.child_by_field_name("body")
+            if body is not None:
+                return src.node_span(body)[0] + 1
+    return src.node_span(call)[1]
+
+
+def _names(src: SourceFile, spans: list[tuple[int, int]], skip: set[str]) -> tuple[str, ...]:
+    found: dict[str, None] = {}
+    for start, end in spans:
+        for name in sorted(identifiers_in(src, start, end)):
+            if name not in skip and name not in _RECEIVERS:
+                found.setdefault(name, None)
+    return tuple(found)
+
+
+def plugin_hooks(src: SourceFile, call: Node) -> list[tuple[int, int]]:
+    """`addHook(...)` statements of the plugin a registration is made in: they apply to it."""
+    body = next((a for a in ancestors(call) if a.type in FUNCTIONS), None)
+    block = body.child_by_field_name("body") if body is not None else None
+    if block is None or block.type != "statement_block":
+        return []
+    spans = []
+    for statement in block.named_children:
+        text = src.node_text(statement)
+        if statement.type == "expression_statement" and ".addHook(" in text:
+            spans.append(src.node_span(statement))
+    return spans
+
+
+def _query_at(src: SourceFile, use: Node, name: str) -> tuple[str, ...] | None:
+    """The columns filtered by the query chain ``use`` is part of, when it queries ``name``."""
+    top: Node | None = None
+    for current in ancestors(use):
+        if current.type in FUNCTIONS or current.type in _STATEMENTS:
+            break
+        if current.type == "call_expression":
+            top = current
+    query = read_query(top, src) if top is not None else None
+    if query is None or name not in query.tables:
+        return None
+    return tuple(column for table, column in query.filters if table == name)
+
+
+def use_site(src: SourceFile, use: Node, name: str) -> Site:
+    """What the use of ``name`` at ``use`` is part of."""
+    return replace(_site(src, use, name), at=src.node_span(use)[0])
+
+
+def _site(src: SourceFile, use: Node, name: str) -> Site:
+    crossed: Node | None = None
+    for current in ancestors(use):
+        if current.type in FUNCTIONS and crossed is None:
+            crossed = current
+            continue
+        if current.type == "call_expression":
+            route = route_call(src, current)
+            if route is not None:
+                return _registration(src, current, use, name, route.kind, route.name, crossed)
+            unit = procedure_unit(src, current)
+            if unit is not None:
+                return _procedure(src, current, unit[0], unit[2], use, name, crossed)
+        if current.type == "pair" and crossed is None and _in_router(src, current):
+            entry = current.child_by_field_name("key")
+            label = f"tRPC router entry `{src.node_text(entry) if entry else '?'}`"
+            return Site("router", (src.node_span(current),), label, ())
+    span = _compact(src, _statement(use), use)
+    filters = _query_at(src, use, name)
+    if filters is not None:
+        return Site("query", (span,), "a query", (), filters)
+    parent = use.parent
+    if parent is not None and parent.type == "member_expression":
+        call = parent.parent
+        parts = (
+            member_parts(call, src) if call is not None and call.type == "call_expression" else None
+        )
+        if parts is not None and parts[1] in _VALIDATORS:
+            return Site("validates", (span,), f"`{name}.{parts[1]}(…)`", ())
+    if parent is not None and parent.type == "call_expression":
+        return Site("call", (span,), "a call", ())
+    return Site("use", (span,), "a use", ())
+
+
+def _in_input(src: SourceFile, use: Node) -> bool:
+    for current in ancestors(use):
+        if current.type == "arguments":
+            call = current.parent
+            parts = member_parts(call, src) if call is not None else None
+            return parts is not None and parts[1] == "input"
+    return False
+
+
+def _in_router(src: SourceFile, pair: Node) -> bool:
+    obj = pair.parent
+    call = obj.parent.parent if obj is not None and obj.parent is not None else None
+    if call is None or call.type != "call_expression":
+        return False
+    callee = call.child_by_field_name("function")
+    return callee is not None and src.node_text(callee).lower().endswith("router")
+
+
+def _registration(
+    src: SourceFile,
+    call: Node,
+    use: Node,
+    name: str,
+    kind: Literal["route", "plugin"],
+    label: str,
+    crossed: Node | None,
+) -> Site:
+    """A use in a registration's arguments, or inside its inline handler."""
+    start = src.node_span(_statement(call))[0]
+    head = (start, _handler_start(src, call))
+    hooks = plugin_hooks(src, call)
+    guards = _names(src, [head, *hooks], {name})
+    shown = "plugin" if kind == "plugin" else label
+    if crossed is None:
+        end = src.node_span(_statement(call))[1]
+        span = (start, end) if _lines(src, start, end) <= _MAX_SITE_LINES else head
+        if _under_key(src, use, call, "schema"):
+            return Site("validates", (*hooks, span), f"the schema of {shown}", guards)
+        return Site(kind, (*hooks, span), shown, guards)
+    # Inside the handler: the statement that uses it, under the registration's head.
+    inner = _compact(src, _statement(use), use)
+    filters = _query_at(src, use, name)
+    what: SiteKind = "query" if filters is not None else "call"
+    return Site(what, (*hooks, head, inner), f"in the handler of {shown}", guards, filters or ())
+
+
+def _procedure(
+    src: SourceFile,
+    call: Node,
+    holder: Node,
+    key: str | None,
+    use: Node,
+    name: str,
+    crossed: Node | None,
+) -> Site:
+    """A use in a tRPC procedure's chain (its input, middleware, handler), or inside its
+    inline handler."""
+    start, end = src.node_span(holder)
+    head = (start, _handler_start(src, call))
+    guards = _names(src, [head], {name})
+    label = f"tRPC procedure `{key or '?'}`"
+    if crossed is None:
+        kind: SiteKind = "validates" if _in_input(src, use) else "procedure"
+        span = (start, end) if _lines(src, start, end) <= _MAX_SITE_LINES else head
+        return Site(kind, (span,), label, guards)
+    inner = _compact(src, _statement(use), use)
+    filters = _query_at(src, use, name)
+    what: SiteKind = "query" if filters is not None else "call"
+    return Site(what, (head, inner), f"in the handler of {label}", guards, filters or ())
+
+
+def _under_key(src: SourceFile, use: Node, stop: Node, key: str) -> bool:
+    """Whether ``use`` sits under an object entry ``key`` (`schema: { body: x }`) below ``stop``."""
+    for current in ancestors(use):
+        if current == stop:
+            return False
+        name = current.child_by_field_name("key") if current.type == "pair" else None
+        if name is not None and src.node_text(name).strip("\"'") == key:
+            return True
+    return False

@@ -1,0 +1,367 @@
+"""Context that reaches back from the selection: where its declaration is registered, called,
+queried or validated (each site as its enclosing statement, with the guards and options that
+apply there and their definitions one level deep), the module augmentations that type the
+members it uses, and one sibling of the same shape.
+
+The workspace reference index says which files to look at; only those are parsed. Until the
+index is built, the context says what it could not include yet. Reads files: worker threads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+from tree_sitter import Node
+
+from ..backend.drizzle import table_of
+from ..backend.routes import route_around, route_within
+from ..backend.usage import REGISTRATIONS, Site, plugin_hooks, use_site
+from ..overlay import DocumentSnapshot
+from ..redaction import redact
+from ..syntax.ambient import augmentations
+from ..syntax.declarations import Declaration, Symbol, declarations
+from ..syntax.imports import imports
+from ..syntax.source import SourceFile, identifiers_in
+from ..syntax.targets import Target
+from .items import ContextItem
+from .references import ReferenceIndex, Use
+from .symbols import Lookup
+
+_MAX_FILES = 24
+"""Files that use the declaration, read to find its sites."""
+_MAX_PER_FILE = 4
+_MAX_SITES = 6
+_MAX_GUARDS = 4
+_MAX_SIBLING_FILES = 30
+_MAX_AUGMENTATION_LINES = 40
+_USE_NODES = frozenset(
+    {"identifier", "type_identifier", "shorthand_property_identifier", "property_identifier"}
+)
+_PROPERTIES = "(member_expression property: (property_identifier) @p)"
+_RANK = {"route": 0, "plugin": 0, "procedure": 0, "router": 0, "validates": 1, "query": 1}
+
+
+class Gatherer(Protocol):
+    items: list[ContextItem]
+
+    def display(self, path: Path) -> str: ...
+
+    def add(
+        self,
+        priority: int,
+        kind: Literal["definition", "local"],
+        found: Symbol,
+        reason: str,
+        distance: int = 0,
+    ) -> bool: ...
+
+
+@dataclass(frozen=True)
+class _Found:
+    path: Path
+    src: SourceFile
+    use: Use
+    site: Site
+
+
+def selected_declaration(src: SourceFile, target: Target) -> Declaration | None:
+    """The top-level declaration the selection is inside, the innermost when they nest."""
+    inside = [
+        d for d in declarations(src).values() if d.start <= target.start and target.end <= d.end
+    ]
+    return min(inside, key=lambda d: d.end - d.start) if inside else None
+
+
+def excerpt(src: SourceFile, spans: tuple[tuple[int, int], ...]) -> str:
+    """The lines of the spans with 1-based numbers, `…` where lines are skipped."""
+    ranges: list[list[int]] = []
+    for start, end in sorted(spans):
+        first, last = src.line_of(start), src.line_of(max(end - 1, start))
+        if ranges and first <= ranges[-1][1] + 1:
+            ranges[-1][1] = max(ranges[-1][1], last)
+        else:
+            ranges.append([first, last])
+    width = len(str(ranges[-1][1] + 1)) if ranges else 1
+    out: list[str] = []
+    for first, last in ranges:
+        if out:
+            out.append(" " * width + "| …")
+        for line in range(first, last + 1):
+            start, end = src.line_span(line)
+            out.append(f"{line + 1:>{width}}| {src.text[start:end]}")
+    return "\n".join(out)
+
+
+def occurrences(src: SourceFile, local: str, skip: tuple[int, int] | None = None) -> list[Node]:
+    """Where a name (or `ns.name`) is used in a file: not in imports, strings or comments."""
+    if "." in local:
+        namespace, name = local.split(".", 1)
+        pattern = rf"(?<![\w$]){re.escape(namespace)}\s*\.\s*({re.escape(name)})(?![\w$])"
+    else:
+        pattern = rf"(?<![\w$])({re.escape(local)})(?![\w$])"
+    found: list[Node] = []
+    for match in re.finditer(pattern, src.text):
+        start, end = match.span(1)
+        if skip is not None and skip[0] <= start < skip[1]:
+            continue
+        node = src.node_at(start, end)
+        if node.type not in _USE_NODES or src.node_span(node) != (start, end):
+            continue
+        if node.type == "property_identifier" and "." not in local:
+            continue
+        if any(a.type in ("import_statement", "export_clause") for a in _ancestors(node)):
+            continue
+        found.append(node.parent if "." in local and node.parent is not None else node)
+    return found
+
+
+def _ancestors(node: Node) -> list[Node]:
+    out, current = [], node.parent
+    while current is not None:
+        out.append(current)
+        current = current.parent
+    return out
+
+
+def _hops(a: Path, b: Path) -> int:
+    """Folders between two files: how far a use is from the selection."""
+    common = len(Path(*[x for x, y in zip(a.parts, b.parts, strict=False) if x == y]).parts)
+    return len(a.parts) + len(b.parts) - 2 * common
+
+
+class Backward:
+    def __init__(
+        self,
+        gatherer: Gatherer,
+        lookup: Lookup,
+        references: ReferenceIndex | None,
+        documents: Mapping[Path, DocumentSnapshot],
+    ) -> None:
+        self.g = gatherer
+        self.lookup = lookup
+        self.references = references
+        self.documents = documents
+        self.notes: list[str] = []
+
+    def gather(
+        self, path: Path, src: SourceFile, target: Target, selection: tuple[int, int]
+    ) -> list[str]:
+        """Adds the backward items to the gatherer's; returns what could not be included yet.
+        ``selection`` is the range as the developer gave it, before it was widened to a unit."""
+        decl = selected_declaration(src, target)
+        hooks = self._route_hooks(path, src, target)
+        if self.references is not None and not self.references.ready:
+            what = f"where `{decl.name}` is registered, called or used, " if decl else ""
+            self.notes.append(
+                f"The workspace reference index is still being built: {what}the module "
+                "augmentations the selection relies on, and the `references` tool's answers."
+            )
+            if decl is not None:
+                self._sibling(path, src, target, decl)
+            return self.notes
+        if decl is not None:
+            self._sites(path, src, selection, decl)
+            self._sibling(path, src, target, decl)
+        self._augmentations(src, target, hooks)
+        return self.notes
+
+    def _route_hooks(self, path: Path, src: SourceFile, target: Target) -> list[tuple[int, int]]:
+        """The hooks of the plugin a selected route is registered in: they run before it."""
+        route = route_around(src, src.node_at(target.start, target.end))
+        hooks = plugin_hooks(src, route.call) if route is not None else []
+        if route is not None and hooks:
+            reason = f"the hooks of the plugin that run before {route.name}"
+            text = redact(excerpt(src, tuple(hooks)))
+            language = "tsx" if src.language == "tsx" else "ts"
+            where = self.g.display(path)
+            self.g.items.append(
+                ContextItem(2, "usage", where, "hooks", reason, text, None, language)
+            )
+        return hooks
+
+    # --- registrations, calls, queries, validations --------------------------------------------
+    def _sites(
+        self, path: Path, src: SourceFile, selection: tuple[int, int], decl: Declaration
+    ) -> None:
+        uses: list[Use] = [Use(path, decl.name)]
+        if self.references is not None:
+            uses += self.references.uses(path, decl.name, self.documents) or []
+        found: list[_Found] = []
+        for use in sorted(uses[:_MAX_FILES], key=lambda u: _hops(path, u.path)):
+            use_src = src if use.path == path else self.lookup.source(use.path)
+            if use_src is None:
+                continue
+            skip = (decl.start, decl.end) if use.path == path else None
+            for node in occurrences(use_src, use.local, skip)[:_MAX_PER_FILE]:
+                name = use.local.rsplit(".", 1)[-1] if "." in use.local else use.local
+                found.append(_Found(use.path, use_src, use, use_site(use_src, node, name)))
+        table = table_of(decl, src)
+        # The lines the developer selected (a cursor: its line), not the whole table.
+        first, _ = src.line_span(src.line_of(selection[0]))
+        _, last = src.line_span(src.line_of(max(selection[1] - 1, selection[0])))
+        selected = set(re.findall(r"[\w$]+", src.text[first:last]))  # column keys too
+        columns = {c.name for c in table.columns} & selected if table is not None else set()
+
+        def rank(item: _Found) -> tuple[int, int, int]:
+            same = 0 if set(item.site.filters) & columns else 1
+            return (_RANK.get(item.site.kind, 2), same, _hops(path, item.path))
+
+        seen: set[tuple[Path, tuple[tuple[int, int], ...]]] = set()
+        shown = 0
+        for item in sorted(found, key=rank):
+            key = (item.path, item.site.spans)
+            if key in seen or shown >= _MAX_SITES:
+                continue
+            seen.add(key)
+            shown += 1
+            self._site_item(item, decl.name, columns)
+
+    def _site_item(self, item: _Found, name: str, columns: set[str]) -> None:
+        site, where = item.site, self.g.display(item.path)
+        line = item.src.line_of(site.at) + 1
+        reason = _why(site, name, columns) + f" ({where}:{line})"
+        if item.use.via:
+            reason += ", imported through " + ", ".join(
+                f"`{self.g.display(v)}`" for v in item.use.via
+            )
+        priority = 2 if site.kind in _RANK else 3
+        text = redact(excerpt(item.src, site.spans))
+        language = "tsx" if item.src.language == "tsx" else "ts"
+        self.g.items.append(
+            ContextItem(priority, "usage", where, site.label, reason, text, None, language, 1)
+        )
+        if site.kind not in REGISTRATIONS and not site.guards:
+            return
+        first = min(start for start, _ in site.spans)
+        for guard in site.guards[:_MAX_GUARDS]:
+            found = self.lookup.find(item.path, item.src, guard)
+            if found is None:
+                continue
+            decl = found.declaration
+            if found.path == item.path and decl.start <= first < decl.end:
+                continue  # the function the site is in: not a guard
+            why = f"`{guard}` is named where `{name}` is used ({where}:{line})"
+            self.g.add(3, "definition", found, why, 2)
+
+    # --- one sibling of the same shape ---------------------------------------------------------
+    def _sibling(self, path: Path, src: SourceFile, target: Target, decl: Declaration) -> None:
+        route = route_around(src, src.node_at(target.start, target.end))
+        shape = _shape(decl, src)
+        if route is None and not shape[1] and not shape[2]:
+            return  # nothing to tell a sibling by: any function would do
+        try:
+            names = sorted(p for p in path.parent.iterdir() if p != path and p.is_file())
+        except OSError:
+            return
+        for other in names[:_MAX_SIBLING_FILES]:
+            other_src = self.lookup.source(other) if other.suffix in (".ts", ".tsx") else None
+            if other_src is None:
+                continue
+            if route is not None:
+                found = route_within(other_src, other_src.tree.root_node)
+                if found is not None:
+                    start, end = other_src.node_span(found.call)
+                    reason = (
+                        f"a route in a sibling file ({found.name}): the pattern this code follows"
+                    )
+                    self._add_sibling(other, other_src, (start, end), found.name, reason)
+                    return
+                continue
+            for candidate in declarations(other_src).values():
+                if candidate.exported and _shape(candidate, other_src) == shape:
+                    reason = (
+                        f"`{candidate.name}` in a sibling file has the same shape as "
+                        f"`{decl.name}`: the pattern this code follows"
+                    )
+                    span = (candidate.start, candidate.end)
+                    self._add_sibling(other, other_src, span, candidate.name, reason)
+                    return
+
+    def _add_sibling(
+        self, path: Path, src: SourceFile, span: tuple[int, int], name: str, reason: str
+    ) -> None:
+        text = redact(excerpt(src, (span,)))
+        language = "tsx" if src.language == "tsx" else "ts"
+        where = self.g.display(path)
+        self.g.items.append(ContextItem(5, "sibling", where, name, reason, text, None, language, 1))
+
+    # --- module augmentations and globals ------------------------------------------------------
+    def _augmentations(self, src: SourceFile, target: Target, hooks: list[tuple[int, int]]) -> None:
+        if self.references is None:
+            return
+        files = self.references.augmenting_files(self.documents) or []
+        if not files:
+            return
+        used: set[str] = set()
+        for start, end in [(target.enclosing_start, target.enclosing_end), *hooks]:
+            used |= _properties(src, start, end) | identifiers_in(src, start, end)
+        # Without types, `ctx.user` and `request.user` look alike: an augmentation of a module
+        # counts where the file imports that module or names the interface it augments.
+        modules = {i.source for i in imports(src)}
+        names = identifiers_in(src, 0, len(src.text))
+        for path in files[:_MAX_FILES]:
+            aug_src = self.lookup.source(path)
+            for found in augmentations(aug_src) if aug_src is not None else []:
+                members = sorted(found.members & used)
+                if not members or aug_src is None:
+                    continue
+                if found.module != "global" and not (
+                    found.interface in names
+                    or any(m == found.module or m.startswith(found.module + "/") for m in modules)
+                ):
+                    continue
+                block = (found.block_start, found.block_end)
+                lines = aug_src.line_of(block[1]) - aug_src.line_of(block[0])
+                span = block if lines <= _MAX_AUGMENTATION_LINES else (found.start, found.end)
+                listed = ", ".join(f"`{m}`" for m in members)
+                where = "global" if found.module == "global" else f"module '{found.module}'"
+                reason = f"{listed} is declared by the {where} augmentation (`{found.interface}`)"
+                text = redact(excerpt(aug_src, (span,)))
+                self.g.items.append(
+                    ContextItem(
+                        2,
+                        "augmentation",
+                        self.g.display(path),
+                        found.interface,
+                        reason,
+                        text,
+                        None,
+                        "ts",
+                        1,
+                    )
+                )
+
+
+def _why(site: Site, name: str, columns: set[str]) -> str:
+    reasons: dict[str, Callable[[], str]] = {
+        "route": lambda: f"registers `{name}` in the route {site.label}, with what applies to it",
+        "plugin": lambda: f"registers `{name}` as a plugin, with its prefix and options",
+        "procedure": lambda: f"`{name}` is part of the {site.label}, with its middleware",
+        "router": lambda: f"mounts `{name}` as the {site.label}",
+        "validates": lambda: f"validates with `{name}` ({site.label})",
+        "call": lambda: f"calls `{name}`" + (f" {site.label}" if "handler" in site.label else ""),
+        "use": lambda: f"uses `{name}`",
+    }
+    if site.kind == "query":
+        filters = ", ".join(site.filters)
+        same = " (the selection's columns)" if set(site.filters) & columns else ""
+        where = f" {site.label}" if "handler" in site.label else ""
+        return f"a query on `{name}`{where}" + (f" filtering {filters}{same}" if filters else "")
+    return reasons[site.kind]()
+
+
+def _shape(decl: Declaration, src: SourceFile) -> tuple[str, str | None, str]:
+    """What makes two declarations alike: their kind, what they call, their parameter types."""
+    head = src.text[decl.start : decl.body_start] if decl.body_start else ""
+    types = tuple(re.findall(r":\s*([A-Z][\w$.]*)", head))
+    return decl.kind, decl.called_name, ",".join(types)
+
+
+def _properties(src: SourceFile, start: int, end: int) -> frozenset[str]:
+    """Member names used between two offsets: `request.user` gives `user`."""
+    found = src.captures(_PROPERTIES, src.tree.root_node, start, end).get("p", [])
+    return frozenset(src.node_text(n) for n in found if start <= src.node_span(n)[0] < end)
