@@ -21,17 +21,18 @@ from .context.gather import gather_context
 from .context.index import ProjectIndex
 from .context.items import Context
 from .context.references import ReferenceIndex
+from .context.symbols import Lookup
 from .exclusions import Exclusions
 from .findings import REPORT_TOOL_NAME, BadFinding, Finding, Findings, read_finding
 from .model.client import ClientFactory, load_sdk, make_client
 from .model.errors import ModelError, sentence_for
 from .model.loop import ModelRequest, StreamProgress, Usage, run_tool_loop
-from .model.tools import EDIT_COMMANDS, EDIT_TOOL_NAME, ToolResult
+from .model.tools import EDIT_COMMANDS, EDIT_TOOL_NAME, REFERENCES_TOOL_NAME, ToolResult
 from .overlay import DocumentSnapshot, FileChange, Overlay, PathOutsideWorkspace
 from .positions import LineIndex
 from .project import display_path, home_first, repository_root
 from .prompt import build_request
-from .search import run_search_tool
+from .search import references, run_search_tool
 from .settings import Settings
 from .skills import load_skills
 from .syntax.source import SourceFile
@@ -184,6 +185,8 @@ async def run_action(
     def run_tool(name: str, tool_input: Mapping[str, object]) -> ToolResult:
         if name == REPORT_TOOL_NAME:
             return report(tool_input)
+        if name == REFERENCES_TOOL_NAME:
+            return _references(tool_input, workspace, roots, overlay)
         if name != EDIT_TOOL_NAME:
             return run_search_tool(name, tool_input, roots, workspace.exclusions, overlay.resolve)
         if not able.can_edit and tool_input.get("command") in EDIT_COMMANDS:
@@ -243,6 +246,24 @@ async def run_action(
             reason += f" (its last edit failed: {outcome.tool_errors[-1]})"
         raise ActionFailed(f"{job.agent.name} changed nothing: {_one_line(reason)}")
     return ActionResult(changes, outcome.text, outcome.usage, outcome.tool_errors)
+
+
+def _references(
+    tool_input: Mapping[str, object],
+    workspace: WorkspaceView,
+    roots: tuple[Path, ...],
+    overlay: Overlay,
+) -> ToolResult:
+    symbol = tool_input.get("symbol")
+    if not isinstance(symbol, str) or not symbol.strip():
+        return ToolResult("`symbol` is required and must be a name.", True)
+    given = tool_input.get("path")
+    try:
+        at = overlay.resolve(given) if isinstance(given, str) and given.strip() else None
+    except (PathOutsideWorkspace, ValueError) as exc:
+        return ToolResult(str(exc), True)
+    lookup = Lookup(workspace.index, workspace.documents, workspace.exclusions)
+    return references(workspace.references, lookup, roots, symbol.strip(), at)
 
 
 def _one_line(text: str, limit: int = 300) -> str:

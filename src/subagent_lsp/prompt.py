@@ -14,7 +14,14 @@ from .capabilities import Capabilities
 from .context.items import Context
 from .findings import REPORT_TOOL, REPORT_TOOL_NAME
 from .model.loop import ModelRequest
-from .model.tools import EDIT_TOOL_NAME, SEARCH_TOOLS, WEB_BETAS, WEB_TOOLS, edit_tool
+from .model.tools import (
+    EDIT_TOOL_NAME,
+    REFERENCES_TOOL,
+    SEARCH_TOOLS,
+    WEB_BETAS,
+    WEB_TOOLS,
+    edit_tool,
+)
 from .redaction import sendable
 from .settings import Settings
 
@@ -96,6 +103,8 @@ def build_request(
     tools = [edit_tool(compatible=settings.compatible_endpoint, cache=False)]
     if able.can_search:
         tools += [dict(tool) for tool in SEARCH_TOOLS]
+    if able.can_read or able.can_search:
+        tools.append(dict(REFERENCES_TOOL))
     if not able.can_edit:
         tools.append(dict(REPORT_TOOL))
     tools += [dict(WEB_TOOLS[name]) for name in web]

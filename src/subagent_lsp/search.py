@@ -1,5 +1,5 @@
-"""Workspace search for agents that have `Grep` or `Glob`: the same files `view` may read, no
-others, and answers short enough to send back to the model.
+"""Workspace search for agents that have `Grep` or `Glob` (and `references`, for those that can
+read): the same files `view` may read, no others, and answers short enough to send back.
 
 Runs in a worker thread (the tool loop calls it through `asyncio.to_thread`).
 """
@@ -11,9 +11,13 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
+from .context.backward import occurrences
+from .context.references import ReferenceIndex, Use
+from .context.symbols import Lookup
 from .exclusions import SKIPPED_DIRS
 from .model.tools import ToolResult
 from .project import display_path
+from .syntax.declarations import declarations
 
 _MAX_FILE_BYTES = 1_000_000
 _MAX_MATCHES = 100
@@ -129,3 +133,61 @@ def run_search_tool(
         )
     except (SearchError, ValueError) as exc:
         return ToolResult(str(exc), True)
+
+
+def references(
+    index: ReferenceIndex | None,
+    lookup: Lookup,
+    roots: Sequence[Path],
+    symbol: str,
+    at: Path | None,
+) -> ToolResult:
+    """Where a declaration is used, from the reference index: each declaration named
+    ``symbol`` (the one ``at`` declares or imports, when given) and its use lines."""
+    if index is None or not index.ready:
+        return ToolResult(
+            "The workspace index is still being built: use `grep` meanwhile, or try again.", True
+        )
+    documents = lookup.documents
+    targets: list[tuple[Path, str]] = []
+    if at is not None:
+        src = lookup.source(at)
+        found = lookup.find(at, src, symbol) if src is not None else None
+        if found is None:
+            return ToolResult(f"`{symbol}` is neither declared nor imported in that file.", True)
+        targets.append((found.path, found.declaration.name))
+    else:
+        targets += [(path, symbol) for path in index.declarations_named(symbol, documents) or []]
+    if not targets:
+        return ToolResult(f"No top-level declaration named `{symbol}` in the workspace.", False)
+    lines: list[str] = []
+    for path, name in targets:
+        src = lookup.source(path)
+        decl = declarations(src).get(name) if src is not None else None
+        if src is None or decl is None:
+            continue
+        shown = display_path(path, roots[:1])
+        # The line of the declaration itself, below its doc comment.
+        start = decl.start
+        if src.text.startswith("/**", start):
+            start = src.text.find("*/", start) + 2
+        start += len(src.text[start : decl.end]) - len(src.text[start : decl.end].lstrip())
+        lines.append(f"`{name}` declared in {shown}:{src.line_of(start) + 1}")
+        uses = [Use(path, name), *(index.uses(path, name, documents) or [])]
+        for use in uses:
+            use_src = src if use.path == path else lookup.source(use.path)
+            if use_src is None:
+                continue
+            skip = (decl.start, decl.end) if use.path == path else None
+            where = display_path(use.path, roots[:1])
+            for node in occurrences(use_src, use.local, skip):
+                line = use_src.line_of(use_src.node_span(node)[0])
+                start, end = use_src.line_span(line)
+                text = use_src.text[start:end].strip()[:_MAX_LINE]
+                lines.append(f"{where}:{line + 1}: {text}")
+                if len(lines) >= _MAX_MATCHES:
+                    return ToolResult(
+                        "\n".join(lines) + f"\n(stopped at {_MAX_MATCHES} lines; give `path`)",
+                        False,
+                    )
+    return ToolResult("\n".join(lines) or f"`{symbol}` is not used anywhere.", False)

@@ -105,6 +105,7 @@ async def test_a_read_only_agent_reviews_and_its_edits_are_refused(
         "str_replace_based_edit_tool",
         "grep",
         "glob",
+        "references",
         "report_finding",
     ]
     assert "read-only" in first.body["system"][-1]["text"]

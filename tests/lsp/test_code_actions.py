@@ -116,6 +116,7 @@ async def test_choosing_an_action_applies_the_exact_edit(
         "str_replace_based_edit_tool",
         "grep",
         "glob",
+        "references",
     ]
     assert body["tools"][0] == {
         "type": "text_editor_20250728",

@@ -85,6 +85,8 @@ class FileRefs:
     bindings: tuple[Binding, ...]
     exports: Exports
     augments: bool
+    members: dict[str, frozenset[str]] = field(default_factory=dict)
+    """For each namespace import (`import * as ns`), the names used as `ns.name`."""
     resolved: dict[str, Path | None] = field(default_factory=dict)
     """Specifier -> the workspace file it names (None for a package)."""
 
@@ -159,7 +161,12 @@ def scan(text: str, stamp: object) -> FileRefs:
         elif match[8] is not None and default is None:
             default = ""
     exports = Exports(frozenset(declared), tuple(aliases), default, tuple(reexports))
-    return FileRefs(stamp, tuple(bindings), exports, augments)
+    members = {
+        b.local: frozenset(re.findall(rf"(?<![\w$]){re.escape(b.local)}\s*\.\s*([\w$]+)", text))
+        for b in bindings
+        if b.imported == "*"
+    }
+    return FileRefs(stamp, tuple(bindings), exports, augments, members)
 
 
 class ReferenceIndex:
@@ -176,8 +183,8 @@ class ReferenceIndex:
         """True when the workspace had more TypeScript files than `MAX_FILES`."""
         self._files: dict[Path, FileRefs] = {}
         self._users: dict[tuple[Path, str], list[Use]] = {}
-        self._namespaces: list[tuple[Path, str, Path]] = []
-        """(importing file, namespace name, module) for every `import * as ns`."""
+        self._namespaces: list[tuple[Path, str, Path, frozenset[str]]] = []
+        """(importing file, namespace, module, names used through it): `import * as ns`."""
         self._origins: dict[tuple[Path, str], tuple[tuple[Path, str], tuple[Path, ...]] | None]
         self._origins = {}
         self._pending: set[Path] = set()
@@ -325,7 +332,8 @@ class ReferenceIndex:
             if target is None:
                 continue
             if binding.imported == "*":
-                self._namespaces.append((path, binding.local, target))
+                used = refs.members.get(binding.local, frozenset())
+                self._namespaces.append((path, binding.local, target, used))
                 continue
             found = self._origin(target, binding.imported)
             if found is not None:
@@ -429,7 +437,9 @@ class ReferenceIndex:
             if refs is not None and refs.exports.default == name and name:
                 keys.append((path, "default"))
             found = [use for key in keys for use in self._users.get(key, ())]
-            for importer, namespace, module in self._namespaces:
+            for importer, namespace, module, used in self._namespaces:
+                if name not in used:
+                    continue
                 origin = self._origin(module, name)
                 if origin is not None and origin[0] == (path, name):
                     found.append(Use(importer, f"{namespace}.{name}", origin[1]))

@@ -92,5 +92,21 @@ WEB_TOOLS: dict[str, dict[str, Any]] = {
 """Claude Code's web tools as the API's server tools, run on Anthropic's side."""
 WEB_BETAS = {"WebFetch": "web-fetch-2025-09-10"}
 """The beta a server tool still needs, sent as the `anthropic-beta` header."""
+REFERENCES_TOOL_NAME = "references"
+REFERENCES_TOOL: dict[str, Any] = {
+    "name": REFERENCES_TOOL_NAME,
+    "description": "Where a declaration of the workspace is used: every line that uses it, as "
+    "`path:line: text` under the declaration it means (imports through barrels and re-exports "
+    "followed), at most 100 lines. Give `path` (the file that declares or imports the symbol) "
+    "to mean one declaration when several share the name.",
+    "input_schema": {
+        "type": "object",
+        "properties": {
+            "symbol": {"type": "string", "description": "A top-level name, e.g. listItems."},
+            "path": {"type": "string", "description": "A file that declares or imports it."},
+        },
+        "required": ["symbol"],
+    },
+}
 EDIT_COMMANDS = frozenset({"str_replace", "create", "insert"})
 """The edit tool's commands that change a file; `view` only reads."""
