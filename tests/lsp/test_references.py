@@ -116,6 +116,7 @@ async def test_an_unsaved_registration_and_the_references_tool_follow_the_editor
     answer = second.body["messages"][-1]["content"][0]
     assert answer["is_error"] is False
     assert answer["content"].splitlines()[0] == "`listItems` declared in src/routes/items.ts:5"
-    assert 'src/server.ts:12: app.get("/mine", { onRequest: [requireUser] }, listItems);' in (
-        answer["content"]
+    assert (
+        'src/server.ts:12: app.get("/mine", { onRequest: [requireUser] }, listItems);'
+        in (answer["content"])
     )
