@@ -98,6 +98,10 @@ def excerpt(src: SourceFile, spans: tuple[tuple[int, int], ...]) -> str:
 
 def occurrences(src: SourceFile, local: str, skip: tuple[int, int] | None = None) -> list[Node]:
     """Where a name (or `ns.name`) is used in a file: not in imports, strings or comments."""
+    return src.remember(("occurrences", local, skip), lambda: _occurrences(src, local, skip))
+
+
+def _occurrences(src: SourceFile, local: str, skip: tuple[int, int] | None) -> list[Node]:
     if "." in local:
         namespace, name = local.split(".", 1)
         pattern = rf"(?<![\w$]){re.escape(namespace)}\s*\.\s*({re.escape(name)})(?![\w$])"
@@ -127,9 +131,19 @@ def _ancestors(node: Node) -> list[Node]:
     return out
 
 
+def _is_test(path: Path) -> bool:
+    """Tests use everything: a use in one says least about how the code is meant to be used."""
+    name = path.name
+    return ".test." in name or ".spec." in name or "__tests__" in path.parts
+
+
 def _hops(a: Path, b: Path) -> int:
     """Folders between two files: how far a use is from the selection."""
-    common = len(Path(*[x for x, y in zip(a.parts, b.parts, strict=False) if x == y]).parts)
+    common = 0
+    for x, y in zip(a.parts, b.parts, strict=False):
+        if x != y:
+            break
+        common += 1
     return len(a.parts) + len(b.parts) - 2 * common
 
 
@@ -191,14 +205,17 @@ class Backward:
         if self.references is not None:
             uses += self.references.uses(path, decl.name, self.documents) or []
         found: list[_Found] = []
-        for use in sorted(uses[:_MAX_FILES], key=lambda u: _hops(path, u.path)):
+        for use in sorted(uses, key=lambda u: (_is_test(u.path), _hops(path, u.path)))[:_MAX_FILES]:
             use_src = src if use.path == path else self.lookup.source(use.path)
             if use_src is None:
                 continue
             skip = (decl.start, decl.end) if use.path == path else None
+            name = use.local.rsplit(".", 1)[-1]
             for node in occurrences(use_src, use.local, skip)[:_MAX_PER_FILE]:
-                name = use.local.rsplit(".", 1)[-1] if "." in use.local else use.local
-                found.append(_Found(use.path, use_src, use, use_site(use_src, node, name)))
+                # What a use is part of never changes with the parsed text: read it once.
+                memo = ("use site", node.start_byte, name)
+                site = use_src.remember(memo, lambda: use_site(use_src, node, name))  # noqa: B023
+                found.append(_Found(use.path, use_src, use, site))
         table = table_of(decl, src)
         # The lines the developer selected (a cursor: its line), not the whole table.
         first, _ = src.line_span(src.line_of(selection[0]))
@@ -206,9 +223,10 @@ class Backward:
         selected = set(re.findall(r"[\w$]+", src.text[first:last]))  # column keys too
         columns = {c.name for c in table.columns} & selected if table is not None else set()
 
-        def rank(item: _Found) -> tuple[int, int, int]:
+        def rank(item: _Found) -> tuple[int, int, bool, int]:
             same = 0 if set(item.site.filters) & columns else 1
-            return (_RANK.get(item.site.kind, 2), same, _hops(path, item.path))
+            kind = _RANK.get(item.site.kind, 2)
+            return (kind, same, _is_test(item.path), _hops(path, item.path))
 
         seen: set[tuple[Path, tuple[tuple[int, int], ...]]] = set()
         shown = 0
@@ -254,7 +272,10 @@ class Backward:
         if route is None and not shape[1] and not shape[2]:
             return  # nothing to tell a sibling by: any function would do
         try:
-            names = sorted(p for p in path.parent.iterdir() if p != path and p.is_file())
+            names = sorted(
+                (p for p in path.parent.iterdir() if p != path and p.is_file()),
+                key=lambda p: p.name,
+            )
         except OSError:
             return
         for other in names[:_MAX_SIBLING_FILES]:
