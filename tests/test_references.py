@@ -207,6 +207,15 @@ def test_the_index_follows_edits_creations_and_deletions(project: Path) -> None:
     created.unlink()
     refs.changed([created])
     assert created not in {use.path for use in refs.uses(items, "listItems", documents) or []}
+    # An import of a module that does not exist yet leads somewhere once it is created.
+    early = project / "src/early.ts"
+    early.write_text('import { later } from "./later.js";\nlater();\n')
+    refs.changed([early])
+    later = project / "src/later.ts"
+    assert refs.uses(later, "later", documents) == []
+    later.write_text("export function later() {}\n")
+    refs.changed([later])
+    assert [use.path for use in refs.uses(later, "later", documents) or []] == [early]
 
 
 def _items(context: Context) -> dict[str, tuple[str, str, str]]:

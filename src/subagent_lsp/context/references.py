@@ -409,8 +409,17 @@ class ReferenceIndex:
             elif not rebuild:
                 self._replace_uses(path, new)
         if created_or_deleted:
-            # A new or removed file can change where any specifier leads.
-            self._resolve_all(self._files.items())
+            # A new file can give a relative import that led nowhere a target, a removed one
+            # takes its importers' targets away: only those files are resolved again.
+            again = [
+                (path, refs)
+                for path, refs in self._files.items()
+                if any(
+                    (target is None and spec.startswith(".")) or target in pending
+                    for spec, target in refs.resolved.items()
+                )
+            ]
+            self._resolve_all(again)
         if rebuild or created_or_deleted:
             self._rebuild()
 
