@@ -89,14 +89,16 @@ def _compact(src: SourceFile, node: Node, use: Node) -> tuple[int, int]:
     return first, last
 
 
-def _handler_start(src: SourceFile, call: Node) -> int:
-    """Where the inline handler of a registration begins (its body), or the call's end."""
+def _handler_start(src: SourceFile, call: Node) -> tuple[int, int]:
+    """Where the inline handler of a registration begins, and where its body does (the call's
+    end twice when the handler is not inline)."""
     for arg in arguments(call):
         if arg.type in FUNCTIONS:
             body = arg.child_by_field_name("body")
             if body is not None:
-                return src.node_span(body)[0] + 1
-    return src.node_span(call)[1]
+                return src.node_span(arg)[0], src.node_span(body)[0] + 1
+    end = src.node_span(call)[1]
+    return end, end
 
 
 def _names(src: SourceFile, spans: list[tuple[int, int]], skip: set[str]) -> tuple[str, ...]:
@@ -204,9 +206,11 @@ def _registration(
 ) -> Site:
     """A use in a registration's arguments, or inside its inline handler."""
     start = src.node_span(_statement(call))[0]
-    head = (start, _handler_start(src, call))
+    handler, body = _handler_start(src, call)
+    head = (start, body)
     hooks = plugin_hooks(src, call)
-    guards = _names(src, [head, *hooks], {name})
+    # The handler's own parameters are no guards.
+    guards = _names(src, [(start, handler), *hooks], {name})
     shown = "plugin" if kind == "plugin" else label
     if crossed is None:
         end = src.node_span(_statement(call))[1]
@@ -233,8 +237,9 @@ def _procedure(
     """A use in a tRPC procedure's chain (its input, middleware, handler), or inside its
     inline handler."""
     start, end = src.node_span(holder)
-    head = (start, _handler_start(src, call))
-    guards = _names(src, [head], {name})
+    handler, body = _handler_start(src, call)
+    head = (start, body)
+    guards = _names(src, [(start, handler)], {name})
     label = f"tRPC procedure `{key or '?'}`"
     if crossed is None:
         kind: SiteKind = "validates" if _in_input(src, use) else "procedure"

@@ -1,0 +1,112 @@
+"""What a use of a name is part of: registrations, procedures, router entries, queries,
+validations and calls, with the guards that apply there."""
+
+from __future__ import annotations
+
+import pytest
+
+from subagent_lsp.backend.usage import use_site
+from subagent_lsp.context.backward import occurrences
+from subagent_lsp.syntax.source import SourceFile
+
+CASES = [
+    (
+        'app.get("/items", { preHandler: [requireUser] }, listItems);',
+        "listItems",
+        "route",
+        "GET /items",
+        ("requireUser",),
+    ),
+    (
+        'app.post("/items", { schema: { body: createItemBody } }, createItem);',
+        "createItemBody",
+        "validates",
+        "the schema of POST /items",
+        ("createItem",),
+    ),
+    (
+        'await app.register(adminRoutes, { prefix: "/v1/admin" });',
+        "adminRoutes",
+        "plugin",
+        "plugin",
+        (),
+    ),
+    (
+        "export async function routes(app: FastifyInstance) {\n"
+        '  app.addHook("onRequest", verifySession);\n'
+        '  app.get("/me", async (request) => {\n'
+        "    return loadProfile(request.user.id);\n"
+        "  });\n"
+        "}\n",
+        "loadProfile",
+        "call",
+        "in the handler of GET /me",
+        ("verifySession",),
+    ),
+    (
+        "export const r = router({\n  list: protectedProcedure.input(listInput).query(({ input }) => list(input)),\n});",
+        "listInput",
+        "validates",
+        "tRPC procedure `list`",
+        ("protectedProcedure",),
+    ),
+    (
+        "export const r = router({\n  list: protectedProcedure.input(listInput).query(({ input }) => list(input)),\n});",
+        "list",
+        "call",
+        "in the handler of tRPC procedure `list`",
+        ("listInput", "protectedProcedure"),
+    ),
+    (
+        "export const appRouter = router({ items: itemsRouter });",
+        "itemsRouter",
+        "router",
+        "tRPC router entry `items`",
+        (),
+    ),
+    (
+        "const rows = await db.select().from(items).where(eq(items.ownerId, id));",
+        "items",
+        "query",
+        "a query",
+        (),
+    ),
+    (
+        "const body = createItemBody.parse(request.body);",
+        "createItemBody",
+        "validates",
+        "`createItemBody.parse(…)`",
+        (),
+    ),
+    ("const total = computeTotal(order);", "computeTotal", "call", "a call", ()),
+    ("const handlers = [listItems];", "listItems", "use", "a use", ()),
+]
+
+
+@pytest.mark.parametrize(("code", "name", "kind", "label", "guards"), CASES)
+def test_a_use_is_read_as_what_it_is_part_of(
+    code: str, name: str, kind: str, label: str, guards: tuple[str, ...]
+) -> None:
+    src = SourceFile(code, "typescript")
+    (use, *_) = occurrences(src, name)
+    site = use_site(src, use, name)
+    assert (site.kind, site.label) == (kind, label)
+    assert site.guards == guards
+
+
+def test_a_query_says_which_columns_it_filters() -> None:
+    src = SourceFile(
+        "const rows = await db.select().from(items)"
+        ".where(and(eq(items.ownerId, id), gt(items.createdAt, since)));",
+        "typescript",
+    )
+    (use, *_) = occurrences(src, "items")
+    assert use_site(src, use, "items").filters == ("ownerId", "createdAt")
+
+
+def test_uses_in_imports_strings_and_comments_do_not_count() -> None:
+    src = SourceFile(
+        'import { items } from "./db";\n// items here\nconst s = "items";\nuse(items);\n',
+        "typescript",
+    )
+    assert [src.line_of(src.node_span(n)[0]) for n in occurrences(src, "items")] == [3]
