@@ -64,6 +64,7 @@ from typing import Any
 from subagent_lsp.agents import discover
 from subagent_lsp.context.index import ProjectIndex
 from subagent_lsp.context.items import Context, estimate_tokens
+from subagent_lsp.context.references import ReferenceIndex
 from subagent_lsp.exclusions import Exclusions
 from subagent_lsp.pipeline import ActionJob, WorkspaceView, context_for, prepare
 from subagent_lsp.settings import Settings
@@ -352,8 +353,13 @@ def offsets(source: SourceFile, first: int, last: int) -> tuple[int, int]:
 
 
 def workspace(root: Path, settings: Settings) -> WorkspaceView:
-    """The view the server has of a workspace with one folder and no open document."""
-    return WorkspaceView((root,), {}, Exclusions((root,), settings.exclude), ProjectIndex((root,)))
+    """The view the server has of a workspace with one folder and no open document, once its
+    reference index has been built (the server builds it in the background after start-up)."""
+    index = ProjectIndex((root,))
+    exclusions = Exclusions((root,), settings.exclude)
+    references = ReferenceIndex((root,), index.resolver, exclusions)
+    references.build()
+    return WorkspaceView((root,), {}, exclusions, index, references)
 
 
 def _conventions_sent(system: Sequence[Mapping[str, Any]], prompt: str) -> list[str]:
