@@ -110,3 +110,41 @@ def test_uses_in_imports_strings_and_comments_do_not_count() -> None:
         "typescript",
     )
     assert [src.line_of(src.node_span(n)[0]) for n in occurrences(src, "items")] == [3]
+
+
+SHOWN = [
+    (
+        "async function check(input: Input) {\n"
+        "  const existing = await findOverlap(input.from, input.to);\n"
+        "  if (existing.length > 0) throw new Conflict();\n"
+        "  return save(input);\n"
+        "}\n",
+        "findOverlap",
+        (0, 4),
+    ),
+    (
+        "const a = 1;\n"
+        "app.ready(() => {\n"
+        "  const existing = findOverlap(a);\n"
+        "  if (existing) log(existing);\n"
+        "  done();\n"
+        "});\n",
+        "findOverlap",
+        (2, 3),
+    ),
+    (
+        "run(() => {\n  const total = computeTotal(order);\n  log(order);\n});\n",
+        "computeTotal",
+        (1, 1),
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "name", "lines"), SHOWN)
+def test_a_call_is_shown_with_its_short_function_or_the_use_of_its_result(
+    code: str, name: str, lines: tuple[int, int]
+) -> None:
+    src = SourceFile(code, "typescript")
+    (use, *_) = occurrences(src, name)
+    ((start, end),) = use_site(src, use, name).spans
+    assert (src.line_of(start), src.line_of(end - 1)) == lines

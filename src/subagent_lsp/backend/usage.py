@@ -35,6 +35,7 @@ _STATEMENTS = frozenset(
     }
 )
 _MAX_SITE_LINES = 14
+_MAX_FUNCTION_LINES = 24
 _RECEIVERS = frozenset({"app", "fastify", "server", "instance", "router", "t", "api"})
 """Names a registration is made on: the instance, not a guard."""
 
@@ -87,6 +88,39 @@ def _compact(src: SourceFile, node: Node, use: Node) -> tuple[int, int]:
     first, _ = src.line_span(max(line - 2, 0))
     _, last = src.line_span(min(line + 2, src.line_count - 1))
     return first, last
+
+
+def _whole(src: SourceFile, function: Node | None) -> tuple[int, int] | None:
+    """A short named function (a method, a declared function or one bound to a name) the use is
+    in, whole: its parameters and what it does with the result belong to the use."""
+    if function is None:
+        return None
+    holder = function
+    if function.type in ("arrow_function", "function_expression"):
+        parent = function.parent
+        if parent is None or parent.type not in ("variable_declarator", "pair"):
+            return None
+        holder = _statement(parent) if parent.type == "variable_declarator" else parent
+    start, end = src.node_span(holder)
+    return (start, end) if _lines(src, start, end) <= _MAX_FUNCTION_LINES else None
+
+
+def _with_result(src: SourceFile, use: Node, span: tuple[int, int]) -> tuple[int, int]:
+    """A call whose result is bound to a name, with the statement after it when that reads the
+    name: how the caller relies on the result (`if (existing) …`)."""
+    statement = _statement(use)
+    if statement.type != "lexical_declaration" or src.node_span(statement) != span:
+        return span
+    after = statement.next_named_sibling
+    bound: set[str] = set()
+    for declarator in statement.named_children:
+        target = declarator.child_by_field_name("name")
+        if target is not None:
+            bound |= identifiers_in(src, *src.node_span(target))
+    if after is None or not bound & identifiers_in(src, *src.node_span(after)):
+        return span
+    end = src.node_span(after)[1]
+    return (span[0], end) if _lines(src, span[0], end) <= _MAX_SITE_LINES else span
 
 
 def _handler_start(src: SourceFile, call: Node) -> tuple[int, int]:
@@ -163,8 +197,15 @@ def _site(src: SourceFile, use: Node, name: str) -> Site:
     span = _compact(src, _statement(use), use)
     filters = _query_at(src, use, name)
     if filters is not None:
-        return Site("query", (span,), "a query", (), filters)
+        return Site("query", (_whole(src, crossed) or span,), "a query", (), filters)
     parent = use.parent
+    called = parent is not None and parent.type == "call_expression"
+    if parent is not None and parent.type == "member_expression":
+        # `this.service.name(…)`: a method of the declaration called through its object.
+        holder = parent.parent
+        called = parent.child_by_field_name("property") == use and (
+            holder is not None and holder.type == "call_expression"
+        )
     if parent is not None and parent.type == "member_expression":
         call = parent.parent
         parts = (
@@ -172,8 +213,8 @@ def _site(src: SourceFile, use: Node, name: str) -> Site:
         )
         if parts is not None and parts[1] in _VALIDATORS:
             return Site("validates", (span,), f"`{name}.{parts[1]}(…)`", ())
-    if parent is not None and parent.type == "call_expression":
-        return Site("call", (span,), "a call", ())
+    if called:
+        return Site("call", (_whole(src, crossed) or _with_result(src, use, span),), "a call", ())
     return Site("use", (span,), "a use", ())
 
 

@@ -28,6 +28,7 @@ from ..syntax.imports import imports
 from ..syntax.source import SourceFile, identifiers_in
 from ..syntax.targets import Target
 from .items import ContextItem
+from .members import folder_files, method_calls, owner_names, selected_method
 from .references import ReferenceIndex, Use
 from .symbols import Lookup
 
@@ -178,7 +179,7 @@ class Backward:
                 self._sibling(path, src, target, decl)
             return self.notes
         if decl is not None:
-            self._sites(path, src, selection, decl)
+            self._sites(path, src, target, selection, decl)
             self._sibling(path, src, target, decl)
         self._augmentations(src, target, hooks)
         return self.notes
@@ -199,7 +200,12 @@ class Backward:
 
     # --- registrations, calls, queries, validations --------------------------------------------
     def _sites(
-        self, path: Path, src: SourceFile, selection: tuple[int, int], decl: Declaration
+        self,
+        path: Path,
+        src: SourceFile,
+        target: Target,
+        selection: tuple[int, int],
+        decl: Declaration,
     ) -> None:
         uses: list[Use] = [Use(path, decl.name)]
         if self.references is not None:
@@ -216,6 +222,7 @@ class Backward:
                 memo = ("use site", node.start_byte, name)
                 site = use_src.remember(memo, lambda: use_site(use_src, node, name))  # noqa: B023
                 found.append(_Found(use.path, use_src, use, site))
+        found += self._method_sites(path, src, target, decl, uses)
         table = table_of(decl, src)
         # The lines the developer selected (a cursor: its line), not the whole table.
         first, _ = src.line_span(src.line_of(selection[0]))
@@ -237,6 +244,36 @@ class Backward:
             seen.add(key)
             shown += 1
             self._site_item(item, decl.name, columns)
+
+    def _method_sites(
+        self, path: Path, src: SourceFile, target: Target, decl: Declaration, uses: list[Use]
+    ) -> list[_Found]:
+        """Calls of the selected method through an object (see `members.py`); for a function that
+        is not exported, calls through an object named after its file (a container's)."""
+        method = selected_method(src, target)
+        function = decl.kind == "function" or (decl.kind == "variable" and decl.body_start)
+        if method is None and function and not decl.exported:
+            method = decl.name
+        if method is None:
+            return []
+        owners = owner_names(path, decl.name)
+        importers = {u.path for u in uses if u.path != path}
+        files = [*sorted(importers, key=lambda p: _hops(path, p)), *folder_files(path)]
+        found: list[_Found] = []
+        for other in dict.fromkeys(files):
+            if len(found) >= _MAX_SITES:
+                break
+            if _is_test(other):
+                continue
+            other_src = self.lookup.source(other)
+            if other_src is None:
+                continue
+            wanted = None if other in importers else owners
+            for node in method_calls(other_src, method, wanted, None)[:_MAX_PER_FILE]:
+                memo = ("use site", node.start_byte, method)
+                site = other_src.remember(memo, lambda: use_site(other_src, node, method))  # noqa: B023
+                found.append(_Found(other, other_src, Use(other, method), site))
+        return found
 
     def _site_item(self, item: _Found, name: str, columns: set[str]) -> None:
         site, where = item.site, self.g.display(item.path)
