@@ -240,6 +240,13 @@ def test_a_table_needs_its_columns_object() -> None:
             [("posts", "id")],
         ),
         ("ordersDb.delete(orders)", "delete", ["orders"], [], []),
+        (
+            "this.db.query.notes.findFirst({ where: eq(notes.userId, id) })",
+            "findFirst",
+            ["notes"],
+            [("notes", "userId")],
+            [],
+        ),
     ],
 )
 def test_queries(

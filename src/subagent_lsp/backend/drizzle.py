@@ -29,6 +29,9 @@ IndexKind = Literal["primary key", "unique", "index"]
 def is_db_receiver(text: str) -> bool:
     """Whether an expression such as `db`, `ctx.db` or `tx` is a database handle."""
     parts = text.split("(", 1)[0].split(".")
+    if "query" in parts[1:]:
+        # `this.db.query.posts`: the handle is what comes before the relational `query`.
+        parts = parts[: parts.index("query", 1)]
     # `db.query.posts` names the handle first; `ctx.db` and `this.db` last.
     return bool(DB_RECEIVER.match(parts[0]) or (len(parts) == 2 and DB_RECEIVER.match(parts[1])))
 

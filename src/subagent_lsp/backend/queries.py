@@ -249,8 +249,9 @@ def read_query(top: Node, src: SourceFile) -> Query | None:
     if not links or not is_db_receiver(links[0][0]):
         return None
     root = links[0][0]
-    if root.count(".") >= 2 and ".query." in f"{root}.":
-        return _relational(root.split(".")[2], links, src)
+    parts = root.split(".")
+    if "query" in parts[1:-1]:
+        return _relational(parts[parts.index("query", 1) + 1], links, src)
     query = Query("query")
     for name, args in links[1:]:
         first = _cast_away(arguments(args)[0]) if arguments(args) else None
