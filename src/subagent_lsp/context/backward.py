@@ -35,6 +35,8 @@ from .symbols import Lookup
 _MAX_FILES = 24
 """Files that use the declaration, read to find its sites."""
 _MAX_PER_FILE = 4
+_MAX_OCCURRENCES = 48
+"""Uses read in one file to find its distinct sites."""
 _MAX_SITES = 6
 _MAX_GUARDS = 4
 _MAX_SIBLING_FILES = 30
@@ -217,11 +219,17 @@ class Backward:
                 continue
             skip = (decl.start, decl.end) if use.path == path else None
             name = use.local.rsplit(".", 1)[-1]
-            for node in occurrences(use_src, use.local, skip)[:_MAX_PER_FILE]:
+            # A query names its table once per column: count sites, not names, per file.
+            spans: set[tuple[tuple[int, int], ...]] = set()
+            for node in occurrences(use_src, use.local, skip)[:_MAX_OCCURRENCES]:
                 # What a use is part of never changes with the parsed text: read it once.
                 memo = ("use site", node.start_byte, name)
                 site = use_src.remember(memo, lambda: use_site(use_src, node, name))  # noqa: B023
-                found.append(_Found(use.path, use_src, use, site))
+                if site.spans not in spans:
+                    spans.add(site.spans)
+                    found.append(_Found(use.path, use_src, use, site))
+                if len(spans) >= _MAX_PER_FILE:
+                    break
         found += self._method_sites(path, src, target, decl, uses)
         table = table_of(decl, src)
         # The lines the developer selected (a cursor: its line), not the whole table.
