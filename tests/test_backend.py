@@ -247,6 +247,24 @@ def test_a_table_needs_its_columns_object() -> None:
             [("notes", "userId")],
             [],
         ),
+        # The handle at the end of a longer path, and the names transactions go by.
+        (
+            "this.ctx.db.delete(tags).where(eq(tags.id, id))",
+            "delete",
+            ["tags"],
+            [("tags", "id")],
+            [],
+        ),
+        (
+            "c.var.ctx.db.query.assets.findFirst({ where: eq(assets.id, id) })",
+            "findFirst",
+            ["assets"],
+            [("assets", "id")],
+            [],
+        ),
+        ("txn.insert(assets).values(row)", "insert", ["assets"], [], []),
+        ("dbInstance.query.links.findMany()", "findMany", ["links"], [], []),
+        ("this.#db.select().from(users)", "select", ["users"], [], []),
     ],
 )
 def test_queries(
@@ -267,7 +285,15 @@ def test_queries(
     )
 
 
-@pytest.mark.parametrize("code", ["items.select().from(x)", "api.query.posts.findMany()"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "items.select().from(x)",
+        "api.query.posts.findMany()",
+        "this.feedback.select().from(x)",
+        "debug.insert(x)",
+    ],
+)
 def test_not_a_query(code: str) -> None:
     src, call = _first_call(code)
     assert read_query(call, src) is None

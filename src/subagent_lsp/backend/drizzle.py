@@ -18,7 +18,7 @@ TABLE_BUILDERS = frozenset({"pgTable", "mysqlTable", "sqliteTable"})
 """Builders of tables with columns."""
 SCHEMA_BUILDERS = TABLE_BUILDERS | {"pgView", "mysqlView", "sqliteView", "pgEnum", "mysqlEnum"}
 """Everything a schema file declares that queries and relations refer to."""
-DB_RECEIVER = re.compile(r"^(db|tx|trx|database|\w+Db)$")
+DB_RECEIVER = re.compile(r"^#?(db|tx|txn|trx|database|transaction|\w+Db|db[A-Z]\w*)$")
 """Names a database handle goes by, so `db.select()` reads as a query and `list.select()` not."""
 _DIALECT = re.compile(r"""dialect\s*:\s*["'`](\w+)["'`]""")
 _TYPE_OPTIONS = ("length", "precision", "scale")
@@ -32,8 +32,9 @@ def is_db_receiver(text: str) -> bool:
     if "query" in parts[1:]:
         # `this.db.query.posts`: the handle is what comes before the relational `query`.
         parts = parts[: parts.index("query", 1)]
-    # `db.query.posts` names the handle first; `ctx.db` and `this.db` last.
-    return bool(DB_RECEIVER.match(parts[0]) or (len(parts) == 2 and DB_RECEIVER.match(parts[1])))
+    # `db.query.posts` names the handle first; `ctx.db`, `this.ctx.db`, `c.var.ctx.db` and
+    # `this.#db` last: whatever holds it, the handle is the last name of the path.
+    return bool(DB_RECEIVER.match(parts[0]) or (len(parts) > 1 and DB_RECEIVER.match(parts[-1])))
 
 
 def declares_schema(declaration: Declaration) -> bool:
