@@ -13,6 +13,7 @@ from subagent_lsp.context.gather import gather_context
 from subagent_lsp.context.index import ProjectIndex
 from subagent_lsp.context.items import Context
 from subagent_lsp.context.references import Binding, ReferenceIndex, scan
+from subagent_lsp.context.registrations import registered_route
 from subagent_lsp.context.symbols import Lookup
 from subagent_lsp.exclusions import Exclusions
 from subagent_lsp.overlay import DocumentSnapshot
@@ -367,3 +368,45 @@ def test_the_references_tool_lists_use_lines_under_each_namesake(project: Path) 
     ]
     waiting = references(_index(project, build=False)[1], lookup, (project,), "Order", None)
     assert waiting.is_error and "still being built" in waiting.content
+
+
+@pytest.mark.parametrize(
+    ("relative", "name", "extra", "expected"),
+    [
+        # Registered in another file, behind a guard, with a body schema.
+        ("src/routes/items.ts", "createItem", None, ("POST", "/items", True, ())),
+        ("src/routes/items.ts", "listItems", None, ("GET", "/items", False, ())),
+        # Registered in its own file, by name, with nothing validating the body it reads.
+        (
+            "src/routes/local.ts",
+            "rename",
+            'import type { FastifyInstance, FastifyRequest } from "fastify";\n'
+            "export async function rename(request: FastifyRequest) {\n"
+            "  const { name } = request.body as { name: string };\n  return { name };\n}\n"
+            "export async function localRoutes(app: FastifyInstance) {\n"
+            '  app.route({ method: "PATCH", url: "/names", handler: rename });\n}\n',
+            ("PATCH", "/names", False, ("body",)),
+        ),
+        # Used, but not as a handler: a call inside another handler is no registration.
+        ("src/services/items.ts", "listItemsFor", None, None),
+        # A plugin registered by name is no route.
+        ("src/routes/admin.ts", "adminRoutes", None, None),
+    ],
+)
+def test_where_a_function_is_registered_as_a_route(
+    project: Path,
+    relative: str,
+    name: str,
+    extra: str | None,
+    expected: tuple[str, str, bool, tuple[str, ...]] | None,
+) -> None:
+    if extra is not None:
+        (project / relative).write_text(extra, encoding="utf-8")
+    index, refs = _index(project)
+    path = project / relative
+    src = index.source(path, {})
+    assert src is not None
+    lookup = Lookup(index, {}, Exclusions((project,)))
+    found = registered_route(path, src, name, lookup, refs, {})
+    got = None if found is None else (found.method, found.path, found.has_schema, found.unvalidated)
+    assert got == expected

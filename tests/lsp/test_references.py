@@ -120,3 +120,33 @@ async def test_an_unsaved_registration_and_the_references_tool_follow_the_editor
         'src/server.ts:12: app.get("/mine", { onRequest: [requireUser] }, listItems);'
         in (answer["content"])
     )
+
+
+async def test_a_handler_registered_by_name_elsewhere_gets_the_route_actions(
+    api_project: Editor,
+) -> None:
+    """`app.get("/items", { preHandler }, listItems)` in server.ts makes `listItems` in its own
+    file a route: the menu offers the route's actions there, read in the background."""
+    uri = api_project.open("src/routes/items.ts")
+    await _index_ready(api_project)
+    rng = api_project.range_of(uri, "const ownerId", empty=True)
+    rest = "Follow REST conventions and status codes"
+
+    async def titles() -> list[str]:
+        return [a.title for a in await api_project.code_actions(uri, rng)]
+
+    for _ in range(200):
+        if any(title.endswith(rest) for title in await titles()):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"no route action in a registered handler: {await titles()}")
+    # Not any function: one nothing registers stays without route actions.
+    api_project.change(
+        uri,
+        api_project.text(uri)
+        + "\nexport function unused(request: FastifyRequest) {\n  return 1;\n}\n",
+    )
+    other = api_project.range_of(uri, "return 1;", empty=True)
+    await asyncio.sleep(0.5)
+    assert not any(a.title.endswith(rest) for a in await api_project.code_actions(uri, other))

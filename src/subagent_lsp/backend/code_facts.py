@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..syntax.source import IDENTIFIERS, SourceFile
 from ..syntax.targets import Target
@@ -24,6 +24,16 @@ _FACTS = f"""
 
 
 @dataclass(frozen=True)
+class RegisteredRoute:
+    """The route a function written on its own serves, registered elsewhere by name."""
+
+    method: str
+    path: str
+    has_schema: bool
+    unvalidated: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CodeFacts:
     in_route: bool
     route_method: str | None
@@ -40,9 +50,15 @@ class CodeFacts:
     identifiers: frozenset[str]
 
 
-def code_facts(src: SourceFile, target: Target, find: Finder | None = None) -> CodeFacts:
+def code_facts(
+    src: SourceFile,
+    target: Target,
+    find: Finder | None = None,
+    registered: RegisteredRoute | None = None,
+) -> CodeFacts:
     """What the selection touches; names are looked up through ``find`` (by default, in the
-    file itself only, so listing actions reads no other file)."""
+    file itself only, so listing actions reads no other file). ``registered``: the route the
+    function around the selection serves, when it is registered elsewhere by name."""
     node = src.node_at(target.start, target.end)
     # The smallest node may be a piece of the selection; widen to everything the selection covers.
     b_start, b_end = src.to_byte(target.start), src.to_byte(target.end)
@@ -73,7 +89,7 @@ def code_facts(src: SourceFile, target: Target, find: Finder | None = None) -> C
             target.enclosing_kind in ("function", "method")
         )
     has_try = bool(captured.get("try")) or any(p.type == "try_statement" for p in ancestors(node))
-    return CodeFacts(
+    facts = CodeFacts(
         in_route=route is not None,
         route_method=route.method if route is not None else None,
         route_path=route.url if route is not None else None,
@@ -87,3 +103,13 @@ def code_facts(src: SourceFile, target: Target, find: Finder | None = None) -> C
         is_function_like=is_function,
         identifiers=identifiers,
     )
+    if route is None and registered is not None:
+        facts = replace(
+            facts,
+            in_route=True,
+            route_method=registered.method,
+            route_path=registered.path,
+            route_has_schema=registered.has_schema,
+            route_unvalidated=registered.unvalidated,
+        )
+    return facts

@@ -15,8 +15,10 @@ from pygls.protocol.json_rpc import MsgId
 from .. import ids
 from ..actions import ASK, OfferedAction, intent, offered_actions, ranked
 from ..agents import Agent
-from ..backend.code_facts import code_facts
+from ..backend.code_facts import RegisteredRoute, code_facts
 from ..backend.targets import target_at
+from ..context.backward import selected_declaration
+from ..context.registrations import registered_route
 from ..context.symbols import Lookup
 from ..peek import NeedsDisk
 from ..pipeline import ActionFailed, ActionJob, run_action
@@ -24,6 +26,7 @@ from ..project import display_path
 from ..syntax.comments import find_instruction
 from ..syntax.declarations import Symbol
 from ..syntax.source import SourceFile, language_for
+from ..syntax.targets import Target
 from . import commands
 from .documents import uri_to_path
 from .progress import ActionProgress, cancel_task_soon
@@ -32,6 +35,8 @@ from .review import ReviewDiagnostics
 from .session import OpenFile, Session
 
 log = logging.getLogger(__name__)
+
+_REGISTRATIONS = 512
 
 
 def _range_json(rng: types.Range) -> dict[str, Any]:
@@ -79,6 +84,9 @@ class ActionRunner:
         self._reviews = reviews
         self._by_request: dict[MsgId, asyncio.Task[Any]] = {}
         self.edits = EditDelivery(session, self._show)
+        self._registrations: dict[tuple[Path, str], tuple[int, RegisteredRoute | None]] = {}
+        """Functions registered by name elsewhere: (generation read at, the route they serve)."""
+        self._looking: set[tuple[Path, str]] = set()
 
     def code_actions(self, file: OpenFile, rng: types.Range) -> list[types.CodeAction]:
         """Instant, from the open document alone: no model call, no file read."""
@@ -91,7 +99,9 @@ class ActionRunner:
         end = source.lines.offset(rng.end, session.encoding)
         start, end = min(start, end), max(start, end)
         target = target_at(source, start, end)
-        facts = code_facts(source, target, self._memory_finder(file))
+        facts = code_facts(
+            source, target, self._memory_finder(file), self._registered(file, target)
+        )
         instruction = find_instruction(source, start, end, target)
         offered = offered_actions(
             agents.ordered(),
@@ -101,6 +111,48 @@ class ActionRunner:
             session.settings_for(file.path).menu_agents,
         )
         return [_code_action(file.uri, rng, item) for item in offered]
+
+    def _registered(self, file: OpenFile, target: Target) -> RegisteredRoute | None:
+        """The route the function around the selection serves when it is registered by name
+        elsewhere, as last read; a newer reading is made in a worker thread (listing reads no
+        file), so the menu offers route actions there a moment after the code changed."""
+        if file.path is None:
+            return None
+        decl = selected_declaration(file.source, target)
+        if decl is None or decl.kind not in ("function", "variable"):
+            return None
+        key = (file.path, decl.name)
+        generation = self._session.generation
+        known = self._registrations.get(key)
+        if (known is None or known[0] != generation) and key not in self._looking:
+            self._look_for_registration(file, key, generation)
+        return known[1] if known is not None else None
+
+    def _look_for_registration(
+        self, file: OpenFile, key: tuple[Path, str], generation: int
+    ) -> None:
+        path, name = key
+        view = self._session.view_for(path)
+        # Until the index is built only the file itself is searched: not worth keeping.
+        complete = view.references is not None and view.references.ready
+
+        def look() -> RegisteredRoute | None:
+            lookup = Lookup(view.index, view.documents, view.exclusions)
+            return registered_route(
+                path, file.source, name, lookup, view.references, view.documents
+            )
+
+        def done(task: asyncio.Future[RegisteredRoute | None]) -> None:
+            self._looking.discard(key)
+            if task.cancelled() or task.exception() is not None:
+                return
+            if complete:
+                if len(self._registrations) >= _REGISTRATIONS:
+                    self._registrations.clear()
+                self._registrations[key] = (generation, task.result())
+
+        self._looking.add(key)
+        asyncio.ensure_future(asyncio.to_thread(look)).add_done_callback(done)
 
     def _memory_finder(self, file: OpenFile) -> Callable[[str], Symbol | None]:
         """Names looked up in what is already in memory; what would need the disk is unknown."""

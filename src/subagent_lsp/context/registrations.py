@@ -1,0 +1,67 @@
+"""Where a function written on its own is registered as a route handler, elsewhere in its file or
+in another (`app.get("/items", { preHandler }, listItems)`, `handler: handlers.list`): what the
+menu needs to offer route actions inside it.
+
+The workspace reference index says which files use the function; only those are parsed. Reads
+files: worker threads (the code-action menu asks from memory, see `lsp/actions.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from tree_sitter import Node
+
+from ..backend.code_facts import RegisteredRoute
+from ..backend.routes import RouteCall, route_call
+from ..backend.validation import route_facts
+from ..overlay import DocumentSnapshot
+from ..syntax.source import SourceFile
+from ..syntax.tree import FUNCTIONS, ancestors
+from .backward import occurrences
+from .references import ReferenceIndex, Use
+from .symbols import Lookup
+
+_MAX_FILES = 12
+
+
+def registered_route(
+    path: Path,
+    src: SourceFile,
+    name: str,
+    lookup: Lookup,
+    references: ReferenceIndex | None,
+    documents: Mapping[Path, DocumentSnapshot],
+) -> RegisteredRoute | None:
+    """The first route registration that names the top-level function ``name`` of ``path`` as
+    its handler: in its own file first, then in the files that import it."""
+    uses = [
+        Use(path, name),
+        *((references.uses(path, name, documents) or []) if references else []),
+    ]
+    for use in uses[:_MAX_FILES]:
+        use_src = src if use.path == path else lookup.source(use.path)
+        if use_src is None:
+            continue
+        for node in occurrences(use_src, use.local):
+            route = _registration(use_src, node)
+            if route is None:
+                continue
+            facts = route_facts(use_src, route, lambda n: lookup.find(use.path, use_src, n))  # noqa: B023
+            return RegisteredRoute(
+                route.method, facts.path or route.url, "schema" in facts.options, facts.missing
+            )
+    return None
+
+
+def _registration(src: SourceFile, use: Node) -> RouteCall | None:
+    """The route call whose arguments name the function (not a call inside some handler)."""
+    for current in ancestors(use):
+        if current.type in FUNCTIONS:
+            return None
+        if current.type == "call_expression":
+            route = route_call(src, current)
+            if route is not None:
+                return route if route.kind == "route" else None
+    return None
