@@ -24,12 +24,33 @@ log = logging.getLogger(__name__)
 _CHUNK = 1 << 16
 
 
+class _Stdout(StdoutWriter):
+    """stdout for the protocol. Once the server closes it on `exit`, work still finishing in a
+    worker thread (a log line, the reference index) may try to send: that is dropped, not a
+    failure reported on stderr."""
+
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+        super().close()  # type: ignore[no-untyped-call]
+
+    def write(self, data: bytes) -> None:
+        if self.closed:
+            return
+        try:
+            super().write(data)
+        except ValueError:
+            if not self.closed:
+                raise
+
+
 def serve_stdio(server: JsonRPCServer, already_read: bytes = b"") -> int:
     """Serve until `exit` or the end of stdin; the process's exit code.
 
     ``already_read`` is what was taken from stdin before the server existed; it is handled first.
     """
-    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    server.protocol.set_writer(_Stdout(sys.stdout.buffer))
     try:
         asyncio.run(_serve(server, already_read))
     except BrokenPipeError:
