@@ -265,6 +265,7 @@ def test_a_table_needs_its_columns_object() -> None:
         ("txn.insert(assets).values(row)", "insert", ["assets"], [], []),
         ("dbInstance.query.links.findMany()", "findMany", ["links"], [], []),
         ("this.#db.select().from(users)", "select", ["users"], [], []),
+        ("DONT_USE_db.query.rules.findFirst()", "findFirst", ["rules"], [], []),
     ],
 )
 def test_queries(
