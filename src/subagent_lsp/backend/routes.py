@@ -3,6 +3,7 @@ the hooks a Fastify plugin adds for all its routes."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,6 +51,16 @@ class RouteCall:
     @property
     def name(self) -> str:
         return f"{self.method} {self.url}"
+
+
+_MAY_REGISTER = re.compile(
+    r"\.\s*(?:get|post|put|patch|delete|head|options|all|route)\s*\(", re.IGNORECASE
+)
+
+
+def may_register_routes(text: str) -> bool:
+    """Whether a file's text could register a route at all: a cheap test before parsing it."""
+    return _MAY_REGISTER.search(text) is not None
 
 
 def route_call(src: SourceFile, call: Node) -> RouteCall | None:

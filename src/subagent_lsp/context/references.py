@@ -438,14 +438,22 @@ class ReferenceIndex:
 
     # --- questions ---------------------------------------------------------------------------
     def uses(
-        self, path: Path, name: str, documents: Mapping[Path, DocumentSnapshot]
+        self,
+        path: Path,
+        name: str,
+        documents: Mapping[Path, DocumentSnapshot],
+        *,
+        settle: bool = True,
     ) -> list[Use] | None:
         """The files that use the declaration ``name`` of ``path``; None until the index is
-        built. Its own file is not among them: its uses are in the caller's hands already."""
+        built. Its own file is not among them: its uses are in the caller's hands already.
+        Without ``settle``, files changed since the last question are not read again first:
+        for questions asked often that can live with an answer a moment old."""
         if not self.ready:
             return None
         with self._lock:
-            self._settle(documents)
+            if settle:
+                self._settle(documents)
             keys = [(path, name)]
             refs = self._files.get(path)
             if refs is not None and refs.exports.default == name and name:

@@ -14,7 +14,7 @@ from pathlib import Path
 from tree_sitter import Node
 
 from ..backend.code_facts import RegisteredRoute
-from ..backend.routes import RouteCall, route_call
+from ..backend.routes import RouteCall, may_register_routes, route_call
 from ..backend.validation import route_facts
 from ..overlay import DocumentSnapshot
 from ..syntax.source import SourceFile
@@ -36,13 +36,15 @@ def registered_route(
 ) -> RegisteredRoute | None:
     """The first route registration that names the top-level function ``name`` of ``path`` as
     its handler: in its own file first, then in the files that import it."""
-    uses = [
-        Use(path, name),
-        *((references.uses(path, name, documents) or []) if references else []),
-    ]
+    # Asked while the user moves through a file: the index as it stands will do (a question
+    # that settles it first reads every file opened or changed since).
+    found = references.uses(path, name, documents, settle=False) if references else None
+    uses = [Use(path, name), *(found or [])]
     for use in uses[:_MAX_FILES]:
+        if use.path != path and not may_register_routes(_text(use.path, documents)):
+            continue  # most users are services and tests: not worth a parse
         use_src = src if use.path == path else lookup.source(use.path)
-        if use_src is None:
+        if use_src is None or not may_register_routes(use_src.text):
             continue
         for node in occurrences(use_src, use.local):
             route = _registration(use_src, node)
@@ -53,6 +55,16 @@ def registered_route(
                 route.method, facts.path or route.url, "schema" in facts.options, facts.missing
             )
     return None
+
+
+def _text(path: Path, documents: Mapping[Path, DocumentSnapshot]) -> str:
+    snapshot = documents.get(path)
+    if snapshot is not None:
+        return snapshot.text
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def _registration(src: SourceFile, use: Node) -> RouteCall | None:

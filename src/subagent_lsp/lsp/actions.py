@@ -37,6 +37,8 @@ from .session import OpenFile, Session
 log = logging.getLogger(__name__)
 
 _REGISTRATIONS = 512
+_REST_BEFORE_LOOKUP = 0.3
+"""Seconds the cursor rests in a function before its registration is looked for."""
 
 
 def _range_json(rng: types.Range) -> dict[str, Any]:
@@ -87,6 +89,8 @@ class ActionRunner:
         self._registrations: dict[tuple[Path, str], tuple[int, RegisteredRoute | None]] = {}
         """Functions registered by name elsewhere: (generation read at, the route they serve)."""
         self._looking: set[tuple[Path, str]] = set()
+        self._waiting: asyncio.TimerHandle | None = None
+        self._waiting_for: tuple[tuple[Path, str], int] | None = None
 
     def code_actions(self, file: OpenFile, rng: types.Range) -> list[types.CodeAction]:
         """Instant, from the open document alone: no model call, no file read."""
@@ -119,7 +123,11 @@ class ActionRunner:
         if file.path is None:
             return None
         decl = selected_declaration(file.source, target)
-        if decl is None or decl.kind not in ("function", "variable"):
+        # A function, or a variable that holds one: `const list = schema.parse` or `router(...)`
+        # is built by a call and serves no route by itself.
+        if decl is None or not (
+            decl.kind == "function" or (decl.kind == "variable" and decl.called_name is None)
+        ):
             return None
         key = (file.path, decl.name)
         generation = self._session.generation
@@ -131,6 +139,22 @@ class ActionRunner:
     def _look_for_registration(
         self, file: OpenFile, key: tuple[Path, str], generation: int
     ) -> None:
+        """Once the cursor rests: a lookup started for every function the cursor passes would
+        keep a worker thread parsing while the next requests wait for the interpreter."""
+        if self._waiting is not None:
+            if self._waiting_for == (key, generation):
+                return  # already waiting for this one: asking again does not restart the wait
+            self._waiting.cancel()
+        loop = asyncio.get_running_loop()
+        self._waiting_for = (key, generation)
+        self._waiting = loop.call_later(
+            _REST_BEFORE_LOOKUP, self._start_lookup, file, key, generation
+        )
+
+    def _start_lookup(self, file: OpenFile, key: tuple[Path, str], generation: int) -> None:
+        self._waiting = None
+        if generation != self._session.generation or key in self._looking:
+            return  # the code moved on: the next listing asks again
         path, name = key
         view = self._session.view_for(path)
         # Until the index is built only the file itself is searched: not worth keeping.
@@ -184,6 +208,8 @@ class ActionRunner:
     def cancel_all(self) -> None:
         for task in self._by_request.values():
             task.cancel()
+        if self._waiting is not None:
+            self._waiting.cancel()
 
     @property
     def running(self) -> int:
