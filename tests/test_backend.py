@@ -111,6 +111,7 @@ ROUTE = """\
 app.get("/orders/:id", { schema: { params } }, async (request, reply) => {
   const { id } = params.parse(request.params);
   const rows = await db.select().from(orders).where(eq(orders.id, id));
+  const recent = await db.with(latest).select().from(latest);
   if (!rows.length) return reply.code(404).send();
   try { audit(id); } catch { }
   return rows[0];
@@ -129,6 +130,8 @@ app.get("/orders/:id", { schema: { params } }, async (request, reply) => {
         ),
         ("const rows", dict(in_route=True, has_db_query=True, uses_zod=False, has_await=True)),
         ("const { id }", dict(uses_zod=True, has_db_query=False)),
+        # A query that starts with a common table expression is a query all the same.
+        ("const recent", dict(has_db_query=True)),
         ("if (!rows", dict(sets_status=True, has_db_query=False)),
         ("audit(id)", dict(has_try_catch=True)),
     ],
@@ -266,6 +269,7 @@ def test_a_table_needs_its_columns_object() -> None:
         ("dbInstance.query.links.findMany()", "findMany", ["links"], [], []),
         ("this.#db.select().from(users)", "select", ["users"], [], []),
         ("DONT_USE_db.query.rules.findFirst()", "findFirst", ["rules"], [], []),
+        ("conn.delete(auditLog)", "delete", ["auditLog"], [], []),
     ],
 )
 def test_queries(

@@ -18,7 +18,9 @@ TABLE_BUILDERS = frozenset({"pgTable", "mysqlTable", "sqliteTable"})
 """Builders of tables with columns."""
 SCHEMA_BUILDERS = TABLE_BUILDERS | {"pgView", "mysqlView", "sqliteView", "pgEnum", "mysqlEnum"}
 """Everything a schema file declares that queries and relations refer to."""
-DB_RECEIVER = re.compile(r"^#?(db|tx|txn|trx|database|transaction|\w+Db|\w+_(?:db|DB)|db[A-Z]\w*)$")
+DB_RECEIVER = re.compile(
+    r"^#?(db|tx|txn|trx|conn|database|transaction|\w+Db|\w+_(?:db|DB)|db[A-Z]\w*)$"
+)
 """Names a database handle goes by, so `db.select()` reads as a query and `list.select()` not."""
 _DIALECT = re.compile(r"""dialect\s*:\s*["'`](\w+)["'`]""")
 _TYPE_OPTIONS = ("length", "precision", "scale")
