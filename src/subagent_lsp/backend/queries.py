@@ -17,7 +17,7 @@ from .drizzle import is_db_receiver
 
 OPERATIONS = frozenset({"select", "selectDistinct", "insert", "update", "delete", "execute"})
 """Methods of a database handle that start a query."""
-DB_METHODS = OPERATIONS | {"transaction", "with", "$with"}
+DB_METHODS = OPERATIONS | {"transaction", "with"}
 """A handle's own steps: `db.with(sq).select()` starts a query as `db.select()` does."""
 RELATIONAL_METHODS = frozenset({"findMany", "findFirst"})
 """Methods of `db.query.<table>`."""
