@@ -16,7 +16,7 @@ from tree_sitter import Node
 from ..syntax.source import SourceFile, identifiers_in
 from ..syntax.tree import FUNCTIONS, ancestors, arguments, member_parts
 from .queries import read_query
-from .routes import route_call
+from .routes import RouteCall, plugin_hooks, route_call
 from .trpc import procedure_unit
 
 SiteKind = Literal["route", "plugin", "procedure", "router", "validates", "query", "call", "use"]
@@ -144,18 +144,10 @@ def _names(src: SourceFile, spans: list[tuple[int, int]], skip: set[str]) -> tup
     return tuple(found)
 
 
-def plugin_hooks(src: SourceFile, call: Node) -> list[tuple[int, int]]:
-    """`addHook(...)` statements of the plugin a registration is made in: they apply to it."""
-    body = next((a for a in ancestors(call) if a.type in FUNCTIONS), None)
-    block = body.child_by_field_name("body") if body is not None else None
-    if block is None or block.type != "statement_block":
-        return []
-    spans = []
-    for statement in block.named_children:
-        text = src.node_text(statement)
-        if statement.type == "expression_statement" and ".addHook(" in text:
-            spans.append(src.node_span(statement))
-    return spans
+def hook_statements(src: SourceFile, route: RouteCall) -> list[tuple[int, int]]:
+    """The `addHook(...)` statements of the plugin a registration is made in (the hooks
+    `routes.plugin_hooks` finds): they apply to it."""
+    return [src.node_span(_statement(hook.value)) for hook in plugin_hooks(src, route)]
 
 
 def _query_at(src: SourceFile, use: Node, name: str) -> tuple[str, ...] | None:
@@ -186,7 +178,7 @@ def _site(src: SourceFile, use: Node, name: str) -> Site:
         if current.type == "call_expression":
             route = route_call(src, current)
             if route is not None:
-                return _registration(src, current, use, name, route.kind, route.name, crossed)
+                return _registration(src, route, use, name, crossed)
             unit = procedure_unit(src, current)
             if unit is not None:
                 return _procedure(src, current, unit[0], unit[2], use, name, crossed)
@@ -237,22 +229,17 @@ def _in_router(src: SourceFile, pair: Node) -> bool:
 
 
 def _registration(
-    src: SourceFile,
-    call: Node,
-    use: Node,
-    name: str,
-    kind: Literal["route", "plugin"],
-    label: str,
-    crossed: Node | None,
+    src: SourceFile, route: RouteCall, use: Node, name: str, crossed: Node | None
 ) -> Site:
     """A use in a registration's arguments, or inside its inline handler."""
+    call, kind = route.call, route.kind
     start = src.node_span(_statement(call))[0]
     handler, body = _handler_start(src, call)
     head = (start, body)
-    hooks = plugin_hooks(src, call)
+    hooks = hook_statements(src, route)
     # The handler's own parameters are no guards.
     guards = _names(src, [(start, handler), *hooks], {name})
-    shown = "plugin" if kind == "plugin" else label
+    shown = "plugin" if kind == "plugin" else route.name
     if crossed is None:
         end = src.node_span(_statement(call))[1]
         span = (start, end) if _lines(src, start, end) <= _MAX_SITE_LINES else head

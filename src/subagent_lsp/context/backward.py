@@ -19,7 +19,7 @@ from tree_sitter import Node
 
 from ..backend.drizzle import table_of
 from ..backend.routes import route_around, route_within
-from ..backend.usage import REGISTRATIONS, Site, plugin_hooks, use_site
+from ..backend.usage import REGISTRATIONS, Site, hook_statements, use_site
 from ..overlay import DocumentSnapshot
 from ..redaction import redact
 from ..syntax.ambient import augmentations
@@ -189,7 +189,7 @@ class Backward:
     def _route_hooks(self, path: Path, src: SourceFile, target: Target) -> list[tuple[int, int]]:
         """The hooks of the plugin a selected route is registered in: they run before it."""
         route = route_around(src, src.node_at(target.start, target.end))
-        hooks = plugin_hooks(src, route.call) if route is not None else []
+        hooks = hook_statements(src, route) if route is not None else []
         if route is not None and hooks:
             reason = f"the hooks of the plugin that run before {route.name}"
             text = redact(excerpt(src, tuple(hooks)))
