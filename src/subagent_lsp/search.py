@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
-from .context.backward import occurrences
-from .context.references import ReferenceIndex, Use
+from .context.backward import every_use, occurrences, use_source
+from .context.references import ReferenceIndex
 from .context.symbols import Lookup
 from .exclusions import SKIPPED_DIRS
 from .model.tools import ToolResult
@@ -173,9 +173,8 @@ def references(
             start = src.text.find("*/", start) + 2
         start += len(src.text[start : decl.end]) - len(src.text[start : decl.end].lstrip())
         lines.append(f"`{name}` declared in {shown}:{src.line_of(start) + 1}")
-        uses = [Use(path, name), *(index.uses(path, name, documents) or [])]
-        for use in uses:
-            use_src = src if use.path == path else lookup.source(use.path)
+        for use in every_use(index, path, name, documents):
+            use_src = use_source(use, path, src, lookup)
             if use_src is None:
                 continue
             skip = (decl.start, decl.end) if use.path == path else None

@@ -99,6 +99,25 @@ def excerpt(src: SourceFile, spans: tuple[tuple[int, int], ...]) -> str:
     return "\n".join(out)
 
 
+def every_use(
+    index: ReferenceIndex | None,
+    path: Path,
+    name: str,
+    documents: Mapping[Path, DocumentSnapshot],
+    *,
+    settle: bool = True,
+) -> list[Use]:
+    """The declaration's own file first (its uses there are found by reading it), then the files
+    the index says use it (none while it is not built)."""
+    found = index.uses(path, name, documents, settle=settle) if index is not None else None
+    return [Use(path, name), *(found or [])]
+
+
+def use_source(use: Use, path: Path, src: SourceFile, lookup: Lookup) -> SourceFile | None:
+    """The parsed file of a use of a declaration of ``path``: ``src`` itself, or read."""
+    return src if use.path == path else lookup.source(use.path)
+
+
 def occurrences(src: SourceFile, local: str, skip: tuple[int, int] | None = None) -> list[Node]:
     """Where a name (or `ns.name`) is used in a file: not in imports, strings or comments."""
     return src.remember(("occurrences", local, skip), lambda: _occurrences(src, local, skip))
@@ -209,12 +228,10 @@ class Backward:
         selection: tuple[int, int],
         decl: Declaration,
     ) -> None:
-        uses: list[Use] = [Use(path, decl.name)]
-        if self.references is not None:
-            uses += self.references.uses(path, decl.name, self.documents) or []
+        uses = every_use(self.references, path, decl.name, self.documents)
         found: list[_Found] = []
         for use in sorted(uses, key=lambda u: (_is_test(u.path), _hops(path, u.path)))[:_MAX_FILES]:
-            use_src = src if use.path == path else self.lookup.source(use.path)
+            use_src = use_source(use, path, src, self.lookup)
             if use_src is None:
                 continue
             skip = (decl.start, decl.end) if use.path == path else None

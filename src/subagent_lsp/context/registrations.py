@@ -19,8 +19,8 @@ from ..backend.validation import route_facts
 from ..overlay import DocumentSnapshot
 from ..syntax.source import SourceFile
 from ..syntax.tree import FUNCTIONS, ancestors
-from .backward import occurrences
-from .references import ReferenceIndex, Use
+from .backward import every_use, occurrences, use_source
+from .references import ReferenceIndex
 from .symbols import Lookup
 
 _MAX_FILES = 12
@@ -38,12 +38,11 @@ def registered_route(
     its handler: in its own file first, then in the files that import it."""
     # Asked while the user moves through a file: the index as it stands will do (a question
     # that settles it first reads every file opened or changed since).
-    found = references.uses(path, name, documents, settle=False) if references else None
-    uses = [Use(path, name), *(found or [])]
+    uses = every_use(references, path, name, documents, settle=False)
     for use in uses[:_MAX_FILES]:
         if use.path != path and not may_register_routes(_text(use.path, documents)):
             continue  # most users are services and tests: not worth a parse
-        use_src = src if use.path == path else lookup.source(use.path)
+        use_src = use_source(use, path, src, lookup)
         if use_src is None or not may_register_routes(use_src.text):
             continue
         for node in occurrences(use_src, use.local):
