@@ -16,7 +16,13 @@ from tree_sitter import Node
 
 from ..syntax.imports import imports
 from ..syntax.source import SourceFile
-from ..syntax.tree import FUNCTIONS, ancestors, arguments, call_chain, string_value
+from ..syntax.tree import (
+    arguments,
+    call_chain,
+    enclosing_function,
+    short_text,
+    string_value,
+)
 from .lookup import Found
 
 VALIDATED = {"json": "body", "form": "body", "query": "querystring", "param": "params"}
@@ -67,11 +73,6 @@ class HonoRoute:
     base_path: str = ""
 
 
-def _short(node: Node, src: SourceFile, limit: int = 48) -> str:
-    text = " ".join(src.node_text(node).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _validator(node: Node, src: SourceFile) -> Validator | None:
     links = call_chain(node, src) if node.type == "call_expression" else []
     if len(links) != 1 or links[0][1] is None:
@@ -83,7 +84,7 @@ def _validator(node: Node, src: SourceFile) -> Validator | None:
     target = string_value(args[0], src) if args else None
     if target is None:
         return None
-    schema = _short(args[1], src, 40) if len(args) > 1 else "a function"
+    schema = short_text(args[1], src, 40) if len(args) > 1 else "a function"
     return Validator(VALIDATED.get(target, target), target, schema, node)
 
 
@@ -91,7 +92,7 @@ def _use_args(call: Node, src: SourceFile) -> list[str]:
     """`.use(mw)` -> [`mw`]; `.use("/admin/*", mw)` -> [`mw` on `/admin/*`]."""
     args = arguments(call)
     path = string_value(args[0], src) if args else None
-    shown = [f"`{_short(a, src)}`" for a in (args[1:] if path is not None else args)]
+    shown = [f"`{short_text(a, src, 48)}`" for a in (args[1:] if path is not None else args)]
     where = f" on `{path}`" if path not in (None, "*", "/*") else ""
     # The line of `.use` itself: in a chain, the call starts where the chain does.
     callee = call.child_by_field_name("function")
@@ -122,19 +123,15 @@ def _chain_before(call: Node, src: SourceFile) -> tuple[Node | None, list[str], 
     return node, middleware, base
 
 
-def _scope(node: Node) -> Node | None:
-    return next((a for a in ancestors(node) if a.type in FUNCTIONS), None)
-
-
 def _uses_before(root: Node, call: Node, src: SourceFile) -> tuple[list[str], str]:
     """`app.use(...)` statements on the app a route is registered on, before it in the same
     scope, and the base path the app was made with (`const app = new Hono().basePath("/v1")`)."""
     name = src.node_text(root)
-    scope = _scope(call)
+    scope = enclosing_function(call)
     middleware: list[str] = []
     calls = src.remember("hono calls", lambda: _routing_calls(src))
     for other in calls:
-        if other.start_byte >= call.start_byte or _scope(other) != scope:
+        if other.start_byte >= call.start_byte or enclosing_function(other) != scope:
             continue
         callee = other.child_by_field_name("function")
         obj = callee.child_by_field_name("object") if callee is not None else None
@@ -208,7 +205,7 @@ def read_route(src: SourceFile, call: Node) -> HonoRoute:
         if validator is not None:
             route.validators.append(validator)
         else:
-            route.middleware.append(f"`{_short(arg, src)}`")
+            route.middleware.append(f"`{short_text(arg, src, 48)}`")
     return route
 
 

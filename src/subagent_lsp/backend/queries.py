@@ -12,7 +12,7 @@ from typing import Literal
 from tree_sitter import Node
 
 from ..syntax.source import SourceFile
-from ..syntax.tree import ancestors, arguments, call_chain, member_parts, object_entries
+from ..syntax.tree import ancestors, arguments, call_chain, member_parts, object_entries, short_text
 from .drizzle import is_db_receiver
 
 OPERATIONS = frozenset({"select", "selectDistinct", "insert", "update", "delete", "execute"})
@@ -24,6 +24,8 @@ RELATIONAL_METHODS = frozenset({"findMany", "findFirst"})
 JOINS = {"innerJoin": "inner", "leftJoin": "left", "rightJoin": "right", "fullJoin": "full"}
 BUILDER_METHODS = frozenset({"from", "where", "orderBy", *JOINS})
 """Steps that only a query builder has, so `db.x.from(...)` reads as a query too."""
+_SHOWN = 40
+"""Characters of a raw fragment shown."""
 _FILTER_METHODS = frozenset({"where", "having"})
 _TABLE_METHODS = frozenset({"from", "insert", "update", "delete", *JOINS})
 
@@ -115,11 +117,6 @@ def _is_raw(node: Node, src: SourceFile) -> bool:
     )
 
 
-def _short(node: Node, src: SourceFile) -> str:
-    text = " ".join(src.node_text(node).split())
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
 @dataclass
 class _Reader:
     """Reads conditions and sort keys; ``tables`` maps the names a column may hang off (tables,
@@ -171,7 +168,7 @@ class _Reader:
             self._object_filter(node, alone)
             return
         if _is_raw(node, src):
-            self.raw.append(_short(node, src))
+            self.raw.append(short_text(node, src, _SHOWN))
             return
         if node.type != "call_expression":
             return
@@ -185,7 +182,7 @@ class _Reader:
             return
         left = self.column(args[0]) if args else None
         if left is None or name not in EQUALITY | RANGE | _OTHER:
-            self.raw.append(_short(node, src))
+            self.raw.append(short_text(node, src, _SHOWN))
             return
         right = self.column(args[1]) if len(args) > 1 else None
         kind: ConditionKind = "eq" if name in EQUALITY else "range" if name in RANGE else "other"
@@ -208,7 +205,7 @@ class _Reader:
                 for item in items:
                     self.condition(item, alone or key != "AND")
             elif key == "RAW":
-                self.raw.append(_short(value, self.src))
+                self.raw.append(short_text(value, self.src, _SHOWN))
             elif value.type == "object":
                 for op in object_entries(value, self.src):
                     name = _OBJECT_OPERATORS.get(op, op)
@@ -227,7 +224,7 @@ class _Reader:
         if node.type == "object":  # `{ createdAt: "desc" }`
             return [(self.own, key) for key in object_entries(node, self.src)]
         if _is_raw(node, self.src):
-            self.raw.append(_short(node, self.src))
+            self.raw.append(short_text(node, self.src, _SHOWN))
             return []
         if node.type == "call_expression":
             callee = node.child_by_field_name("function")

@@ -11,9 +11,9 @@ from tree_sitter import Node
 
 from ..syntax.source import SourceFile
 from ..syntax.tree import (
-    FUNCTIONS,
     ancestors,
     arguments,
+    enclosing_function,
     member_parts,
     object_entries,
     string_value,
@@ -132,7 +132,7 @@ def plugin_hooks(src: SourceFile, route: RouteCall) -> list[PluginHook]:
     if receiver is None:
         return []
     name = src.node_text(receiver)
-    scope = _scope(route.call)
+    scope = enclosing_function(route.call)
     found = []
     for call in src.remember("addHook calls", lambda: _add_hook_calls(src)):
         parts = member_parts(call, src)
@@ -140,13 +140,9 @@ def plugin_hooks(src: SourceFile, route: RouteCall) -> list[PluginHook]:
         hook = string_value(args[0], src) if args else None
         if parts is None or parts[0] != name or hook not in HOOKS or len(args) < 2:
             continue
-        if _scope(call) == scope:
+        if enclosing_function(call) == scope:
             found.append(PluginHook(hook, args[1], src.line_of(src.node_span(call)[0]) + 1))
     return found
-
-
-def _scope(node: Node) -> Node | None:
-    return next((a for a in ancestors(node) if a.type in FUNCTIONS), None)
 
 
 def _add_hook_calls(src: SourceFile) -> list[Node]:

@@ -18,11 +18,11 @@ from ..syntax.tree import FUNCTIONS, ancestors, arguments, member_parts
 from .queries import read_query
 from .routes import RouteCall, plugin_hooks, route_call
 from .trpc import procedure_unit
+from .zod import PARSE_METHODS
 
 SiteKind = Literal["route", "plugin", "procedure", "router", "validates", "query", "call", "use"]
 REGISTRATIONS = frozenset({"route", "plugin", "procedure", "router"})
 """Sites that register the declaration: where its guards, prefix and schemas are."""
-_VALIDATORS = frozenset({"parse", "safeParse", "parseAsync", "safeParseAsync"})
 _STATEMENTS = frozenset(
     {
         "expression_statement",
@@ -203,7 +203,7 @@ def _site(src: SourceFile, use: Node, name: str) -> Site:
         parts = (
             member_parts(call, src) if call is not None and call.type == "call_expression" else None
         )
-        if parts is not None and parts[1] in _VALIDATORS:
+        if parts is not None and parts[1] in PARSE_METHODS:
             return Site("validates", (span,), f"`{name}.{parts[1]}(…)`", ())
     if called:
         return Site("call", (_whole(src, crossed) or _with_result(src, use, span),), "a call", ())

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from ..syntax.source import SourceFile
-from ..syntax.tree import FUNCTIONS, arguments, member_parts
+from ..syntax.tree import FUNCTIONS, arguments, member_parts, short_text
 from .hono import read_context
 from .hono import read_route as read_hono_route
 from .lookup import Finder, Found, follow
@@ -264,11 +264,6 @@ def _type_provider(src: SourceFile, route: RouteCall) -> str | None:
     return None
 
 
-def _short(node: Node, src: SourceFile, limit: int = 48) -> str:
-    text = " ".join(src.node_text(node).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _hono_facts(src: SourceFile, route: RouteCall, find: Finder) -> RouteFacts:
     """A Hono route: its validator middleware, what runs first, what its handler reads."""
     hono = read_hono_route(src, route.call)
@@ -299,7 +294,7 @@ def route_facts(src: SourceFile, route: RouteCall, find: Finder) -> RouteFacts:
     facts.plugin_hooks = plugin_hooks(src, route)
     for added in facts.plugin_hooks:
         if added.hook in _GUARDS:
-            shown = f"`{_short(added.value, src)}`"
+            shown = f"`{short_text(added.value, src, 48)}`"
             facts.guards.append(f"{shown} ({added.hook} hook of the plugin, line {added.line})")
     args = arguments(route.call)
     callee = route.call.child_by_field_name("function")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from tree_sitter import Node
 
 from ..syntax.source import SourceFile
-from ..syntax.tree import arguments, call_chain, object_entries, string_value
+from ..syntax.tree import arguments, call_chain, object_entries, short_text, string_value
 from .drizzle import Table
 
 NAMESPACE = "z"
@@ -62,11 +62,6 @@ def is_zod_call(receiver: str, method: str) -> bool:
     return root == NAMESPACE or method in PARSE_METHODS
 
 
-def _short(node: Node, src: SourceFile) -> str:
-    text = " ".join(src.node_text(node).split())
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
-
-
 def _member(node: Node, src: SourceFile) -> str:
     """A schema named (`` `cookieSchema` ``) or written inline (`string (email)`)."""
     if node.type in ("identifier", "member_expression"):
@@ -82,9 +77,9 @@ def _kind(kind: str, inner: list[Node], src: SourceFile) -> str:
     if kind == "enum" and first is not None and first.type == "array":
         return "enum: " + " | ".join(_literal(v, src) for v in first.named_children)
     if kind in ("enum", "nativeEnum") and first is not None:
-        return f"enum of `{_short(first, src)}`"
+        return f"enum of `{short_text(first, src, _SHOWN)}`"
     if kind == "literal" and first is not None:
-        return f"literal {_short(first, src)}"
+        return f"literal {short_text(first, src, _SHOWN)}"
     if kind == "array" and first is not None:
         return f"array of {_member(first, src)}"
     if kind in ("union", "intersection", "tuple") and first is not None:
@@ -102,7 +97,7 @@ def _kind(kind: str, inner: list[Node], src: SourceFile) -> str:
 
 def _literal(node: Node, src: SourceFile) -> str:
     value = string_value(node, src)
-    return value if value is not None else _short(node, src)
+    return value if value is not None else short_text(node, src, _SHOWN)
 
 
 def _type(value: Node, src: SourceFile) -> str:
@@ -224,7 +219,7 @@ def _steps(rest: list[tuple[str, Node | None]], src: SourceFile) -> list[str]:
             other = src.node_text(first).removesuffix(".shape")
             lines.append(f"+ keys of `{other}`")
         elif method in ("pick", "omit", "partial", "required") and first is not None:
-            keys = ", ".join(object_entries(first, src)) or _short(first, src)
+            keys = ", ".join(object_entries(first, src)) or short_text(first, src, _SHOWN)
             label = {"partial": "optional", "required": "required"}.get(method, method)
             lines.append(f"{label}: {keys}")
         elif method in _STEPS:

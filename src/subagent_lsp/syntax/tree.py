@@ -27,6 +27,17 @@ def ancestors(node: Node) -> Iterator[Node]:
         current = current.parent
 
 
+def enclosing_function(node: Node) -> Node | None:
+    """The function the node is in, the innermost; None at the top level."""
+    return next((a for a in ancestors(node) if a.type in FUNCTIONS), None)
+
+
+def short_text(node: Node, src: SourceFile, limit: int) -> str:
+    """The node's text on one line, cut to ``limit`` characters with an ellipsis."""
+    text = " ".join(src.node_text(node).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def arguments(call: Node | None) -> list[Node]:
     """The arguments of a call expression (or the children of an `arguments` node)."""
     if call is None:
