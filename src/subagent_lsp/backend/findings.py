@@ -15,6 +15,7 @@ from tree_sitter import Node
 
 from ..syntax.declarations import declarations
 from ..syntax.source import SourceFile
+from ..syntax.tree import calls_in
 from .coverage import Use, analyse
 from .drizzle import Relation, Table, relations_for, table_of
 from .lookup import Finder
@@ -23,7 +24,6 @@ from .routes import route_call
 from .validation import route_facts
 
 FindingKind = Literal["unvalidated-input", "unindexed-column", "query-in-loop", "unindexed-fk"]
-_CALLS = "(call_expression) @call"
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Finding:
 def _outermost_query_calls(src: SourceFile) -> list[Node]:
     root = src.tree.root_node
     start, end = src.node_span(root)
-    calls = src.captures(_CALLS, root, start, end).get("call", [])
+    calls = calls_in(src, root, start, end)
     outer = []
     for call in calls:
         parent = call.parent

@@ -19,6 +19,7 @@ from ..syntax.source import SourceFile
 from ..syntax.tree import (
     arguments,
     call_chain,
+    calls_in,
     enclosing_function,
     short_text,
     string_value,
@@ -39,7 +40,6 @@ _READERS = {
     "param": "params",
 }
 _ROUTING = frozenset({"get", "post", "put", "patch", "delete", "options", "all", "on", "route"})
-_CALLS = "(call_expression) @call"
 
 
 def is_hono_file(src: SourceFile) -> bool:
@@ -177,7 +177,7 @@ def _declarators(src: SourceFile, name: str) -> list[Node]:
 
 def _routing_calls(src: SourceFile) -> list[Node]:
     root = src.tree.root_node
-    calls = src.captures(_CALLS, root, 0, len(src.text)).get("call", [])
+    calls = calls_in(src, root, 0, len(src.text))
     out = []
     for call in calls:
         callee = call.child_by_field_name("function")
@@ -225,7 +225,7 @@ def read_context(function: Found) -> tuple[set[str], set[str], dict[str, list[st
         return reads, valid, parsed
     request = f"{src.node_text(context)}.req"
     aliases: dict[str, str] = {}
-    for call in src.captures(_CALLS, body, *src.node_span(body)).get("call", []):
+    for call in calls_in(src, body, *src.node_span(body)):
         links = call_chain(call, src)
         if len(links) != 2 or links[0][0] != request:
             continue
@@ -241,7 +241,7 @@ def read_context(function: Found) -> tuple[set[str], set[str], dict[str, list[st
             alias = _assigned_to(call, src)
             if alias is not None:
                 aliases[alias] = _READERS[method]
-    for call in src.captures(_CALLS, body, *src.node_span(body)).get("call", []):
+    for call in calls_in(src, body, *src.node_span(body)):
         links = call_chain(call, src)
         if len(links) < 2 or links[-1][0] not in ("parse", "safeParse", "parseAsync"):
             continue

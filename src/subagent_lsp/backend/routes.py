@@ -13,6 +13,7 @@ from ..syntax.source import SourceFile
 from ..syntax.tree import (
     ancestors,
     arguments,
+    calls_in,
     enclosing_function,
     member_parts,
     object_entries,
@@ -33,7 +34,6 @@ HOOKS = (
     "onError",
     "onTimeout",
 )
-_CALLS = "(call_expression) @call"
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def route_around(src: SourceFile, node: Node) -> RouteCall | None:
 def route_within(src: SourceFile, node: Node) -> RouteCall | None:
     """The first route registration inside ``node``, in document order."""
     start, end = src.node_span(node)
-    for call in src.captures(_CALLS, node, start, end).get("call", []):
+    for call in calls_in(src, node, start, end):
         route = route_call(src, call)
         if route is not None and route.kind == "route":
             return route
@@ -148,5 +148,5 @@ def plugin_hooks(src: SourceFile, route: RouteCall) -> list[PluginHook]:
 def _add_hook_calls(src: SourceFile) -> list[Node]:
     if ".addHook(" not in src.text:
         return []
-    calls = src.captures(_CALLS, src.tree.root_node, 0, len(src.text)).get("call", [])
+    calls = calls_in(src, src.tree.root_node, 0, len(src.text))
     return [c for c in calls if (member_parts(c, src) or ("", ""))[1] == "addHook"]

@@ -27,6 +27,14 @@ def ancestors(node: Node) -> Iterator[Node]:
         current = current.parent
 
 
+_CALLS = "(call_expression) @call"
+
+
+def calls_in(src: SourceFile, node: Node, start: int, end: int) -> list[Node]:
+    """The call expressions under ``node`` within [start, end), in document order."""
+    return src.captures(_CALLS, node, start, end).get("call", [])
+
+
 def enclosing_function(node: Node) -> Node | None:
     """The function the node is in, the innermost; None at the top level."""
     return next((a for a in ancestors(node) if a.type in FUNCTIONS), None)
