@@ -157,7 +157,7 @@ def offered_actions(
         named = next((a for a in agents if a.name == instruction.agent), None)
         target = named if named is not None else default_agent
         if instruction.agent is None or named is not None:
-            title = f"Ask {target.name}: {_short(instruction.text)}"
+            title = f"Ask {target.name}: {headline(instruction.text)}"
             offered.append(OfferedAction(target, ASK, title, instruction.text))
     menu = _menu_agents(agents, shown)
     for agent in menu:
@@ -192,6 +192,7 @@ def _menu_agents(agents: Sequence[Agent], shown: Sequence[str]) -> list[Agent]:
     return [agent for agent in (editor, reviewer) if agent is not None] or best[:1]
 
 
-def _short(text: str, limit: int = 60) -> str:
+def headline(text: str, limit: int = 60) -> str:
+    """An instruction as a title: on one line, cut to fit."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

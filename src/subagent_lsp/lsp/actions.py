@@ -13,7 +13,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.protocol.json_rpc import MsgId
 
 from .. import ids
-from ..actions import ASK, OfferedAction, intent, offered_actions, ranked
+from ..actions import ASK, OfferedAction, headline, intent, offered_actions, ranked
 from ..agents import Agent
 from ..backend.code_facts import RegisteredRoute, code_facts
 from ..backend.targets import target_at
@@ -64,10 +64,10 @@ def _code_action(uri: str, rng: types.Range, offered: OfferedAction) -> types.Co
     )
 
 
-def _headline(instruction: str, width: int = 60) -> str:
-    """A free-form instruction as a label: its first line, cut to fit."""
-    line = " ".join(instruction.strip().splitlines()[0].split()) if instruction.strip() else "Ask"
-    return line if len(line) <= width else line[: width - 1] + "…"
+def _label(instruction: str) -> str:
+    """A free-form instruction's first line, as the label of its change."""
+    lines = instruction.strip().splitlines()
+    return headline(lines[0]) if lines else "Ask"
 
 
 def wants_kind(only: Sequence[str] | None, kind: str) -> bool:
@@ -337,7 +337,7 @@ class ActionRunner:
             return {"applied": False, "message": message, "files": [], "review": result.summary}
         change = AgentChange(
             job.agent.name,
-            f"{job.agent.name}: {_headline(job.instruction) if job.action_id == ASK else title}",
+            f"{job.agent.name}: {_label(job.instruction) if job.action_id == ASK else title}",
             result.summary,
             result.changes,
             {c.path: display_path(c.path, roots) for c in result.changes},
