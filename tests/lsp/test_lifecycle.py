@@ -54,6 +54,18 @@ class RawClient:
         self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
         self.process.stdin.flush()
 
+    def start_session(self, root: Path) -> None:
+        """`initialize` (id 1) with no capabilities, answered, then `initialized`."""
+        self.send(
+            {
+                "id": 1,
+                "method": "initialize",
+                "params": {"processId": None, "rootUri": root.as_uri(), "capabilities": {}},
+            }
+        )
+        self.response(1)
+        self.send({"method": "initialized", "params": {}})
+
     def response(self, msg_id: int, timeout: float = 30.0) -> dict[str, Any]:
         """The response to ``msg_id``, skipping the server's notifications and requests."""
         deadline = time.monotonic() + timeout
@@ -174,15 +186,7 @@ def test_requests_before_initialize_are_refused_and_notifications_dropped(
 def test_requests_after_shutdown_get_an_error_and_exit_ends_the_process(
     raw: RawClient, project: Path
 ) -> None:
-    raw.send(
-        {
-            "id": 1,
-            "method": "initialize",
-            "params": {"processId": None, "rootUri": project.as_uri(), "capabilities": {}},
-        }
-    )
-    raw.response(1)
-    raw.send({"method": "initialized", "params": {}})
+    raw.start_session(project)
     raw.send({"id": 2, "method": "shutdown"})
     assert raw.response(2)["result"] is None
 
@@ -335,15 +339,7 @@ def test_shutdown_while_an_action_runs_cancels_it_and_exits_cleanly(
         )
         try:
             raw = RawClient(process, log)
-            raw.send(
-                {
-                    "id": 1,
-                    "method": "initialize",
-                    "params": {"processId": None, "rootUri": project.as_uri(), "capabilities": {}},
-                }
-            )
-            raw.response(1)
-            raw.send({"method": "initialized", "params": {}})
+            raw.start_session(project)
             route = (project / "src/routes/users.ts").as_uri()
             position = {"line": 9, "character": 4}
             raw.send(
@@ -386,15 +382,7 @@ def test_an_expected_refusal_is_one_log_line_for_the_editor_and_nothing_on_stder
     raw: RawClient, project: Path
 ) -> None:
     # Editors record every stderr line as an error: a harmless refusal must not land there.
-    raw.send(
-        {
-            "id": 1,
-            "method": "initialize",
-            "params": {"processId": None, "rootUri": project.as_uri(), "capabilities": {}},
-        }
-    )
-    raw.response(1)
-    raw.send({"method": "initialized", "params": {}})
+    raw.start_session(project)
     uri = (project / "src/routes/users.ts").as_uri()
     text = (project / "src/routes/users.ts").read_text(encoding="utf-8")
     raw.send(
