@@ -240,6 +240,15 @@ def test_composite_indexes_serve_by_their_leftmost_prefix(query: str, expected: 
                 "- filters: `invoices.customerId` ? table `invoices` not found",
             ],
         ),
+        # A query over a subquery reads it by its alias: still a query to explain.
+        (
+            'db.select({ n: count() }).from(grouped.as("g"))',
+            ["- subqueries: `g`", "- filters: none"],
+        ),
+        (
+            'db.select().from(posts).innerJoin(recent.as("r"), eq(posts.id, recent.id))',
+            ["- tables: `posts`", "- subqueries: `r`", "- filters: `posts.id` ✓ primary key"],
+        ),
     ],
 )
 def test_joins_relations_raw_sql_and_unknown_tables(query: str, expected: list[str]) -> None:

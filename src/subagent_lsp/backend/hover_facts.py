@@ -191,7 +191,10 @@ def table_markdown(table: Table, symbol: Symbol, relations: list[str], where: st
 
 def query_markdown(query: Query, coverage: QueryCoverage, loop: str | None) -> str:
     lines = [f"**Drizzle query** · {query.operation}"]
-    lines.append("- tables: " + (", ".join(f"`{t}`" for t in query.tables) or "unknown"))
+    if query.tables or not query.subqueries:
+        lines.append("- tables: " + (", ".join(f"`{t}`" for t in query.tables) or "unknown"))
+    if query.subqueries:
+        lines.append("- subqueries: " + ", ".join(f"`{s}`" for s in query.subqueries))
     if coverage.joins:
         lines.append("- joins: " + "; ".join(join.markdown for join in coverage.joins))
     filters = dict.fromkeys(use.markdown for use in coverage.filters)
@@ -296,7 +299,7 @@ def _query_facts(src: SourceFile, chain: list[Node], find: Finder) -> HoverFacts
     for current in chain[1:] if chain[0].type != "call_expression" else chain:
         if current.type == "call_expression":
             query = read_query(current, src)
-            if query is not None and query.tables:
+            if query is not None and (query.tables or query.subqueries):
                 found = (current, query)
         elif current.type not in _CHAIN_LINKS:
             break

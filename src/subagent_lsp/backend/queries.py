@@ -99,6 +99,8 @@ class Query:
     raw: list[str] = field(default_factory=list)
     """`sql` fragments and helpers whose columns are not analysed."""
     loads: list[Load] = field(default_factory=list)
+    subqueries: list[str] = field(default_factory=list)
+    """What a query reads that is not a table: `.from(sq.as("grouped"))` reads `grouped`."""
 
     @property
     def filters(self) -> list[Column]:
@@ -259,13 +261,18 @@ def read_query(top: Node, src: SourceFile) -> Query | None:
             table = src.node_text(first).rsplit(".", 1)[-1]
             if table not in query.tables:
                 query.tables.append(table)
+        elif name in _TABLE_METHODS and first is not None:
+            alias = _subquery_alias(first, src)
+            if alias is not None and alias not in query.subqueries:
+                query.subqueries.append(alias)
     reader = _Reader(src, {t: t for t in query.tables}, query.tables[0] if query.tables else "")
     for name, args in links[1:]:
         if name in JOINS:
             joined = arguments(args)
             on = _Reader(src, reader.tables, reader.own)
             on.condition(joined[1] if len(joined) > 1 else None)
-            table = src.node_text(joined[0]).rsplit(".", 1)[-1] if joined else "?"
+            alias = _subquery_alias(joined[0], src) if joined else None
+            table = alias or (src.node_text(joined[0]).rsplit(".", 1)[-1] if joined else "?")
             query.joins.append(Join(JOINS[name], table, on.pairs))
             query.conditions += on.conditions
             query.raw += on.raw
@@ -284,6 +291,17 @@ def read_query(top: Node, src: SourceFile) -> Query | None:
 
 
 _NAMES = frozenset({"identifier", "member_expression"})
+
+
+def _subquery_alias(node: Node, src: SourceFile) -> str | None:
+    """The alias of `sq.as("alias")`, the form a subquery takes in `.from(...)` or a join."""
+    parts = member_parts(node, src) if node.type == "call_expression" else None
+    if parts is None or parts[1] != "as" or not arguments(node):
+        return None
+    alias = arguments(node)[0]
+    return src.node_text(alias).strip("'\"`") if alias.type == "string" else None
+
+
 _CASTS = frozenset({"as_expression", "satisfies_expression", "non_null_expression"})
 
 
