@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from tree_sitter import Node
@@ -253,6 +254,23 @@ def test_a_trpc_procedure_is_the_enclosure_of_its_resolver() -> None:
     target = target_at(src, at, at)
     assert (target.enclosing_kind, target.enclosing_name) == ("procedure", "byId")
     assert src.text[target.enclosing_start :].startswith("byId: publicProcedure")
+
+
+@pytest.mark.parametrize("cursor", ["byId: publicProcedure", "  byId", "publicProcedure\n"])
+def test_a_cursor_on_a_router_entrys_first_line_means_that_entry(cursor: str) -> None:
+    text = (
+        "export const userRouter = router({\n"
+        "  list: publicProcedure.query(() => db.select().from(users)),\n"
+        "  byId: publicProcedure\n"
+        "    .input(z.object({ id: z.string() }))\n"
+        "    .query(({ input }) => db.query.users.findFirst({ where: eq(users.id, input.id) })),\n"
+        "});\n"
+    )
+    src, at = _cursor(text, cursor)
+    target = target_at(src, at, at)
+    assert src.text[target.start : target.end].startswith("byId: publicProcedure")
+    assert src.text[target.start : target.end].endswith("input.id) }))")
+    assert (target.enclosing_kind, target.enclosing_name) == ("procedure", "byId")
 
 
 @settings(max_examples=150, deadline=None)

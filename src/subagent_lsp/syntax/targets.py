@@ -136,6 +136,11 @@ def _enclosing(src: SourceFile, node: Node, units: Units) -> Unit:
         value = node.named_children[0].child_by_field_name("value")
         if value is not None and value.type in FUNCTIONS:
             return _enclosing(src, value, units)
+    if node.type == "pair":  # a router entry: `list: procedure.query(...)`
+        value = node.child_by_field_name("value")
+        entry = units(src, value) if value is not None and value.type == "call_expression" else None
+        if entry is not None and entry[0] == node:
+            return entry
     call = _statement_call(node)
     unit = units(src, call) if call is not None else None
     if unit is not None:
@@ -189,8 +194,12 @@ def _resolve_target(src: SourceFile, start: int, end: int, units: Units) -> Targ
         if node is None:
             line_start, line_end = src.line_span(src.line_of(cursor))
             return Target(line_start, line_end, "line", line_start, line_end, "statement", None)
-        # On the first line of a route registration, the developer means the whole route.
-        unit = _unit_statement_on_line(src, node, src.line_of(cursor), units)
+        # On the first line of a route registration, the developer means the whole route; on
+        # the first line of a router entry, that entry, not the router of a thousand lines.
+        line = src.line_of(cursor)
+        unit = _unit_statement_on_line(src, node, line, units) or _unit_on_line(
+            src, cursor, node, line, units
+        )
         if unit is not None:
             node = unit
         t_start, t_end = src.node_span(node)
@@ -207,6 +216,23 @@ def _resolve_target(src: SourceFile, start: int, end: int, units: Units) -> Targ
     e_start, e_end = src.node_span(holder)
     e_start, e_end = min(e_start, t_start), max(e_end, t_end)
     return Target(t_start, t_end, kind, e_start, e_end, enclosing_kind, name)
+
+
+def _unit_on_line(
+    src: SourceFile, cursor: int, statement: Node, line: int, units: Units
+) -> Node | None:
+    """The unit inside ``statement`` that starts on the cursor's line (`list: procedure…`)."""
+    current: Node | None = src.node_at(cursor, cursor)
+    while current is not None and current != statement:
+        if src.line_of(src.node_span(current)[0]) != line:
+            return None
+        call = current.child_by_field_name("value") if current.type == "pair" else current
+        if call is not None and call.type == "call_expression":
+            unit = units(src, call)
+            if unit is not None and src.line_of(src.node_span(unit[0])[0]) == line:
+                return unit[0]
+        current = current.parent
+    return None
 
 
 def _unit_statement_on_line(src: SourceFile, node: Node, line: int, units: Units) -> Node | None:
