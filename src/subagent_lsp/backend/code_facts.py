@@ -9,7 +9,7 @@ from ..syntax.targets import Target
 from ..syntax.tree import FUNCTIONS, ancestors, arguments, member_parts
 from .lookup import Finder, local_finder
 from .queries import is_query_call
-from .routes import route_around, route_within
+from .routes import RouteCall, route_around, route_within
 from .validation import route_facts
 from .zod import is_zod_call
 
@@ -59,13 +59,35 @@ def code_facts(
     """What the selection touches; names are looked up through ``find`` (by default, in the
     file itself only, so listing actions reads no other file). ``registered``: the route the
     function around the selection serves, when it is registered elsewhere by name."""
+    # The editor asks again at every cursor move; what the parsed text says is read once.
+    route, facts = src.remember(("code facts", target), lambda: _local_facts(src, target))
+    if route is not None:
+        validation = route_facts(src, route, find or local_finder(src))
+        return replace(
+            facts,
+            route_has_schema=validation is not None and "schema" in validation.options,
+            route_unvalidated=validation.missing if validation is not None else (),
+        )
+    if registered is not None:
+        return replace(
+            facts,
+            in_route=True,
+            route_method=registered.method,
+            route_path=registered.path,
+            route_has_schema=registered.has_schema,
+            route_unvalidated=registered.unvalidated,
+        )
+    return facts
+
+
+def _local_facts(src: SourceFile, target: Target) -> tuple[RouteCall | None, CodeFacts]:
+    """The facts the file alone gives; a route's validation is judged by the caller."""
     node = src.node_at(target.start, target.end)
     # The smallest node may be a piece of the selection; widen to everything the selection covers.
     b_start, b_end = src.to_byte(target.start), src.to_byte(target.end)
     while node.parent is not None and (node.start_byte > b_start or node.end_byte < b_end):
         node = node.parent
     route = route_around(src, node) or route_within(src, node)
-    validation = route_facts(src, route, find or local_finder(src)) if route is not None else None
     # Only what the selection touches counts, except the node itself, which always contains it.
     captured = {
         name: [n for n in nodes if n == node or (n.end_byte > b_start and n.start_byte < b_end)]
@@ -93,8 +115,8 @@ def code_facts(
         in_route=route is not None,
         route_method=route.method if route is not None else None,
         route_path=route.url if route is not None else None,
-        route_has_schema=validation is not None and "schema" in validation.options,
-        route_unvalidated=validation.missing if validation is not None else (),
+        route_has_schema=False,
+        route_unvalidated=(),
         uses_zod=uses_zod,
         has_db_query=has_db,
         has_try_catch=has_try,
@@ -103,13 +125,4 @@ def code_facts(
         is_function_like=is_function,
         identifiers=identifiers,
     )
-    if route is None and registered is not None:
-        facts = replace(
-            facts,
-            in_route=True,
-            route_method=registered.method,
-            route_path=registered.path,
-            route_has_schema=registered.has_schema,
-            route_unvalidated=registered.unvalidated,
-        )
-    return facts
+    return route, facts
