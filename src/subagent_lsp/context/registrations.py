@@ -19,9 +19,9 @@ from ..backend.validation import route_facts
 from ..overlay import DocumentSnapshot
 from ..syntax.source import SourceFile
 from ..syntax.tree import FUNCTIONS, ancestors
-from .backward import every_use, occurrences, use_source
 from .references import ReferenceIndex
 from .symbols import Lookup
+from .uses import every_use, occurrences, use_source
 
 _MAX_FILES = 12
 
