@@ -9,10 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from subagent_lsp.backend.hover_facts import static_facts
+from subagent_lsp.backend.routes import RouteCall
+from subagent_lsp.context.chain import served_prefix
 from subagent_lsp.context.gather import gather_context
 from subagent_lsp.context.index import ProjectIndex
 from subagent_lsp.context.items import Context
 from subagent_lsp.context.references import ReferenceIndex
+from subagent_lsp.context.registrations import registered_route
+from subagent_lsp.context.symbols import Lookup
 from subagent_lsp.exclusions import Exclusions
 from tests.helpers import FIXTURES
 
@@ -111,3 +116,50 @@ def test_a_hono_route_gets_each_mount_up_to_the_app_with_its_middleware(hono: Pa
     assert 'v1.use("/*", requireKey);' in text
     # Middleware for another path does not apply to this mount.
     assert 'v1.use("/docs", cors());' not in text
+
+
+def test_a_handler_registered_by_name_is_offered_with_the_path_the_app_serves(
+    fastify: Path,
+) -> None:
+    index = ProjectIndex([fastify])
+    refs = ReferenceIndex((fastify,), index.resolver, Exclusions((fastify,)))
+    refs.build()
+    path = fastify / "src/modules/tickets/handlers.ts"
+    src = index.source(path, {})
+    assert src is not None
+    lookup = Lookup(index, {}, Exclusions((fastify,)))
+    found = registered_route(path, src, "closeTicket", lookup, refs, {})
+    assert found is not None
+    assert (found.method, found.path) == ("POST", "/api/tickets/:id/close")
+
+
+@pytest.mark.parametrize(
+    ("root", "relative", "needle", "served"),
+    [
+        ("fastify", "src/modules/tickets/index.ts", "app.route(", "GET /api/tickets/:id"),
+        ("fastify", "src/modules/orders/orders.router.ts", "app.post(", "POST /v2/orders"),
+        ("hono", "src/v1/notes/list.ts", "app.get(", "GET /v1/notes"),
+    ],
+)
+def test_a_route_hover_says_where_the_app_serves_it(
+    request: pytest.FixtureRequest, root: str, relative: str, needle: str, served: str
+) -> None:
+    folder: Path = request.getfixturevalue(root)
+    index = ProjectIndex([folder])
+    refs = ReferenceIndex((folder,), index.resolver, Exclusions((folder,)))
+    refs.build()
+    path = folder / relative
+    src = index.source(path, {})
+    assert src is not None
+    lookup = Lookup(index, {}, Exclusions((folder,)))
+
+    def prefix(route: RouteCall) -> str | None:
+        return served_prefix(path, src, route, lookup, refs, {})
+
+    at = src.text.index(needle)
+    facts = static_facts(src, at, lambda n: lookup.find(path, src, n), lambda p: p.name, prefix)
+    assert facts is not None and facts.kind == "route"
+    assert f"- served at: `{served}`" in facts.markdown
+    # Without the workspace, the hover says only what the file says.
+    alone = static_facts(src, at, lambda n: lookup.find(path, src, n), lambda p: p.name)
+    assert alone is not None and "served at" not in alone.markdown

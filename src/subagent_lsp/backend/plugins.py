@@ -27,7 +27,7 @@ from ..syntax.tree import (
     object_entries,
     string_value,
 )
-from .routes import HOOKS
+from .routes import HOOKS, RouteCall
 
 AUTOLOAD = "@fastify/autoload"
 _WRAPPERS = frozenset({"fp", "fastifyPlugin", "plugin"})
@@ -425,3 +425,12 @@ def options_statement(src: SourceFile, call: Node) -> Node | None:
         return None
     value = _binding(src, args[1], src.node_text(args[1]))
     return statement_of(value) if value is not None else None
+
+
+def route_path(src: SourceFile, route: RouteCall) -> str:
+    """A route's own path with the constants it is built from filled in (`${base}/:id`)."""
+    args = arguments(route.call)
+    node = args[0] if args else None
+    if node is not None and node.type == "object":
+        node = object_entries(node, src).get("url")
+    return (constant(src, node) if node is not None else None) or route.url

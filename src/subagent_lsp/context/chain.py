@@ -16,12 +16,12 @@ from tree_sitter import Node
 
 from ..backend.plugins import (
     INSTANCE_MEMBER,
-    constant,
     decorations,
     join_paths,
     registered_before,
     route_config,
     route_config_keys,
+    route_path,
     statement_of,
 )
 from ..backend.routes import RouteCall, route_call
@@ -29,7 +29,7 @@ from ..overlay import DocumentSnapshot
 from ..redaction import redact
 from ..syntax.declarations import Declaration
 from ..syntax.source import SourceFile
-from ..syntax.tree import arguments, calls_in, object_entries
+from ..syntax.tree import calls_in
 from .items import ContextItem
 from .mounts import Hop, Mounts, declaration_at
 from .references import ReferenceIndex
@@ -48,15 +48,6 @@ def _language(src: SourceFile) -> str:
 
 def _is_test(path: Path) -> bool:
     return ".test." in path.name or ".spec." in path.name or "__tests__" in path.parts
-
-
-def route_path(src: SourceFile, route: RouteCall) -> str:
-    """A route's own path with the constants it is built from filled in (`${base}/:id`)."""
-    args = arguments(route.call)
-    node = args[0] if args else None
-    if node is not None and node.type == "object":
-        node = object_entries(node, src).get("url")
-    return (constant(src, node) if node is not None else None) or route.url
 
 
 class Chain:
@@ -286,6 +277,24 @@ def hook_members(src: SourceFile, spans: Iterable[tuple[int, int]]) -> list[str]
 
 
 _NOT_MEMBERS = frozenset({"addHook", "register", "get", "post", "put", "patch", "delete", "route"})
+
+
+def served_prefix(
+    path: Path,
+    src: SourceFile,
+    route: RouteCall,
+    lookup: Lookup,
+    references: ReferenceIndex | None,
+    documents: Mapping[Path, DocumentSnapshot],
+) -> str | None:
+    """The prefixes the app puts in front of a route, from where its plugin or router is
+    mounted; None when no mount is found. Reads files: worker threads."""
+    name = chain_start(src, src.node_span(route.call)[0])
+    if name is None:
+        return None
+    mounts = Mounts(lookup, references, documents)
+    hops = mounts.chain(path, src, name)
+    return mounts.prefix(hops) if any(h.mount is not None for h in hops) else None
 
 
 def chain_start(src: SourceFile, at: int) -> str | None:
