@@ -15,6 +15,7 @@ from subagent_lsp.backend.plugins import (
     decorations,
     is_wrapped_plugin,
     join_paths,
+    looped_registration,
     mount_of,
     neighbours,
     registered_before,
@@ -208,3 +209,31 @@ def test_decorated_members_and_their_values() -> None:
     )
     found = {name: src.node_text(value) for name, value in decorations(src).items()}
     assert found == {"verify": "opts.verify ?? check", "user": "null"}
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "for (const routes of [users, tickets]) {\n  app.register(routes, { prefix: '/api' });\n}",
+        "const modules = [users, tickets];\n"
+        "for (const m of modules) app.register(m, { prefix: '/api' });",
+        "[users, tickets].forEach((m) => app.register(m, { prefix: '/api' }));",
+        "const modules = [users, tickets];\n"
+        "modules.forEach(function (m) { app.register(m, { prefix: '/api' }); });",
+    ],
+)
+def test_plugins_registered_in_a_loop_get_the_loops_prefix(code: str) -> None:
+    src = _src(code)
+    at = src.text.index("tickets")
+    element = src.node_at(at, at + len("tickets"))
+    found = looped_registration(src, element)
+    assert found is not None
+    call, plugin = found
+    mount = mount_of(src, call, plugin)
+    assert mount is not None and mount.prefix == "/api"
+
+
+def test_a_list_nobody_registers_is_no_mount() -> None:
+    src = _src("const modules = [users, tickets];\nfor (const m of modules) console.log(m);")
+    at = src.text.index("tickets")
+    assert looped_registration(src, src.node_at(at, at + len("tickets"))) is None

@@ -163,3 +163,19 @@ def test_a_route_hover_says_where_the_app_serves_it(
     # Without the workspace, the hover says only what the file says.
     alone = static_facts(src, at, lambda n: lookup.find(path, src, n), lambda p: p.name)
     assert alone is not None and "served at" not in alone.markdown
+
+
+def test_a_module_registered_in_a_loop_gets_the_loops_prefix(fastify: Path) -> None:
+    (fastify / "src/server.ts").write_text(
+        'import Fastify from "fastify";\n'
+        'import ticketRoutes from "./modules/tickets/index.js";\n\n'
+        "export function buildServer() {\n"
+        "  const app = Fastify();\n"
+        "  const modules = [ticketRoutes];\n"
+        '  modules.forEach((m) => app.register(m, { prefix: "/v3" }));\n'
+        "  return app;\n"
+        "}\n",
+        encoding="utf-8",
+    )
+    context = _context(fastify, "src/modules/tickets/index.ts", 'app.route({\n    method: "GET"')
+    assert _has(context, "src/server.ts", "`ticketRoutes`", "`GET /v3/tickets/:id`")

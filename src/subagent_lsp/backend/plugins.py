@@ -56,6 +56,8 @@ class Mount:
     """The parent as written: `fastify`, `api`, `this.#fastify`."""
     prefix: str
     """The path the parent puts in front of the routes it gets ("" when none is known)."""
+    plugin: str = ""
+    """What is mounted, as written there."""
 
 
 def _root_receiver(call: Node, src: SourceFile) -> Node | None:
@@ -145,9 +147,9 @@ def mount_of(src: SourceFile, call: Node, plugin: Node) -> Mount | None:
     shown = src.node_text(receiver) if receiver is not None else parts[0]
     if parts[1] == "register" and args[0] == plugin:
         prefix = _options(src, args[1] if len(args) > 1 else None).get("prefix")
-        return Mount(call, "register", shown, constant(src, prefix) or "")
+        return Mount(call, "register", shown, constant(src, prefix) or "", src.node_text(plugin))
     if parts[1] == "route" and len(args) >= 2 and args[1] == plugin:
-        return Mount(call, "route", shown, constant(src, args[0]) or "")
+        return Mount(call, "route", shown, constant(src, args[0]) or "", src.node_text(plugin))
     return None
 
 
@@ -434,3 +436,83 @@ def route_path(src: SourceFile, route: RouteCall) -> str:
     if node is not None and node.type == "object":
         node = object_entries(node, src).get("url")
     return (constant(src, node) if node is not None else None) or route.url
+
+
+def looped_registration(src: SourceFile, element: Node) -> tuple[Node, Node] | None:
+    """(register call, the loop's name for it) when ``element`` is listed in an array that a
+    loop registers one by one: `for (const m of [a, b]) app.register(m, { prefix })`,
+    `modules.forEach((m) => app.register(m, opts))`, the array bound to a `const` first."""
+    array = element.parent
+    if array is None or array.type != "array":
+        return None
+    holders = [array]
+    declarator = array.parent
+    if declarator is not None and declarator.type == "variable_declarator":
+        name = declarator.child_by_field_name("name")
+        scope = next((a for a in ancestors(declarator) if a.type in _SCOPES), None)
+        if name is None or scope is None:
+            return None
+        wanted = src.node_text(name)
+        start, end = src.node_span(scope)
+        holders = [
+            n
+            for n in _named_nodes(scope)
+            if n.type == "identifier"
+            and src.node_text(n) == wanted
+            and n != name
+            and start <= n.start_byte < end
+        ]
+    for holder in holders:
+        found = _loop_over(src, holder)
+        if found is not None:
+            return found
+    return None
+
+
+_SCOPES = frozenset({"statement_block", "program"})
+
+
+def _named_nodes(node: Node) -> list[Node]:
+    out, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(current.named_children)
+    return out
+
+
+def _loop_over(src: SourceFile, iterated: Node) -> tuple[Node, Node] | None:
+    """The register call in the loop over ``iterated`` whose plugin is the loop's variable."""
+    parent = iterated.parent
+    variable: Node | None = None
+    body: Node | None = None
+    if parent is not None and parent.type == "for_in_statement":
+        if parent.child_by_field_name("right") != iterated:
+            return None
+        variable = parent.child_by_field_name("left")
+        body = parent.child_by_field_name("body")
+    elif parent is not None and parent.type == "member_expression":
+        prop = parent.child_by_field_name("property")
+        call = parent.parent
+        if prop is None or src.node_text(prop) not in ("forEach", "map") or call is None:
+            return None
+        args = arguments(call)
+        callback = (
+            args[0] if args and args[0].type in ("arrow_function", "function_expression") else None
+        )
+        if callback is None:
+            return None
+        params = callback.child_by_field_name("parameters")
+        first = params.named_children[0] if params is not None and params.named_children else None
+        variable = first.child_by_field_name("pattern") if first is not None else None
+        variable = variable or callback.child_by_field_name("parameter")
+        body = callback.child_by_field_name("body")
+    if variable is None or body is None or variable.type != "identifier":
+        return None
+    name = src.node_text(variable)
+    for call in calls_in(src, body, *src.node_span(body)):
+        parts = member_parts(call, src)
+        args = arguments(call)
+        if parts is not None and parts[1] == "register" and args and src.node_text(args[0]) == name:
+            return call, args[0]
+    return None

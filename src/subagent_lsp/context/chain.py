@@ -264,8 +264,10 @@ def _reason(hop: Hop, full: str) -> str:
         return f"loads the file with @fastify/autoload{prefix}{at}"
     if mount.kind == "route":
         behind = ", behind the middleware `use`d there" if hop.middleware else ""
-        return f"mounts it on `{mount.receiver}` at `{mount.prefix or '/'}`{behind}{at}"
-    return f"registers it on `{mount.receiver}`{prefix}{at}"
+        return (
+            f"mounts `{mount.plugin}` on `{mount.receiver}` at `{mount.prefix or '/'}`{behind}{at}"
+        )
+    return f"registers `{mount.plugin}` on `{mount.receiver}`{prefix}{at}"
 
 
 def hook_members(src: SourceFile, spans: Iterable[tuple[int, int]]) -> list[str]:

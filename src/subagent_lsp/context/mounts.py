@@ -10,7 +10,7 @@ says which files use it; only those are parsed. A function called with an app
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tree_sitter import Node
@@ -24,6 +24,7 @@ from ..backend.plugins import (
     is_wrapped_plugin,
     join_paths,
     local_declaration,
+    looped_registration,
     mount_of,
     neighbours,
     options_statement,
@@ -130,11 +131,15 @@ class Mounts:
                     call = parent  # `registerRoutes(app)`: called with the app
                 elif parent is not None and parent.type == "arguments":
                     call = parent.parent
+                elif (looped := looped_registration(use_src, node)) is not None:
+                    call, node = looped  # registered in a loop over a list of plugins
                 else:
                     continue
                 if call is None or call.type != "call_expression":
                     continue
                 mount = mount_of(use_src, call, node)
+                if mount is not None and node.type == "identifier":
+                    mount = replace(mount, plugin=use.local)
                 if mount is not None:
                     return self._hop(use.path, use_src, call, mount), self._holder(use_src, call)
                 handed = self._handed(use_src, call, node)
