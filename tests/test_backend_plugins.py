@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from tree_sitter import Node
 
+from subagent_lsp.backend.autoload import autoloads
 from subagent_lsp.backend.plugins import (
-    autoloads,
     constant,
     decorations,
     is_wrapped_plugin,

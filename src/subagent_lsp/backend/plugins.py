@@ -1,5 +1,5 @@
 """How a plugin or sub-app reaches the app: Fastify's `register` (its `prefix`, the hooks of the
-`fastify-plugin` plugins registered before it, `@fastify/autoload` by folder), Hono's
+`fastify-plugin` plugins registered before it, lists registered in a loop), Hono's
 `app.route("/x", sub)`, and the members a plugin adds with `decorate`.
 
 Fastify gives a plugin its own context: hooks added inside reach only its routes, unless the
@@ -9,10 +9,8 @@ instance it is registered on, so every plugin registered there after it gets the
 
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from tree_sitter import Node
 
@@ -27,12 +25,12 @@ from ..syntax.tree import (
     object_entries,
     string_value,
 )
+from .hono import base_path_of
 from .routes import HOOKS, RouteCall
 
-AUTOLOAD = "@fastify/autoload"
 _WRAPPERS = frozenset({"fp", "fastifyPlugin", "plugin"})
 _MAX_CONSTANT_DEPTH = 4
-_NAMES = frozenset({"identifier", "shorthand_property_identifier"})
+NAMES = frozenset({"identifier", "shorthand_property_identifier"})
 """A name, or one written as `{ dir }`: both stand for a binding."""
 _STATEMENT_TYPES = frozenset(
     {"expression_statement", "lexical_declaration", "variable_declaration"}
@@ -96,13 +94,13 @@ def constant(src: SourceFile, node: Node | None, depth: int = 0) -> str | None:
             else:
                 out += src.node_text(child)
         return out
-    if node.type in _NAMES:
-        value = _binding(src, node, src.node_text(node))
+    if node.type in NAMES:
+        value = bound_value(src, node, src.node_text(node))
         return constant(src, value, depth + 1)
     return None
 
 
-def _binding(src: SourceFile, at: Node, name: str) -> Node | None:
+def bound_value(src: SourceFile, at: Node, name: str) -> Node | None:
     """The value of the nearest `const name = …` in the scopes around ``at``."""
     scopes = [a for a in ancestors(at) if a.type in ("statement_block", "program")]
     for scope in scopes:
@@ -117,11 +115,11 @@ def _binding(src: SourceFile, at: Node, name: str) -> Node | None:
     return None
 
 
-def _options(src: SourceFile, node: Node | None) -> dict[str, Node]:
+def options_object(src: SourceFile, node: Node | None) -> dict[str, Node]:
     """A register call's options object, followed through a `const` it is bound to; spread
     entries (`...this.#options`) are skipped."""
-    if node is not None and node.type in _NAMES:
-        node = _binding(src, node, src.node_text(node))
+    if node is not None and node.type in NAMES:
+        node = bound_value(src, node, src.node_text(node))
     return object_entries(node, src) if node is not None and node.type == "object" else {}
 
 
@@ -146,10 +144,15 @@ def mount_of(src: SourceFile, call: Node, plugin: Node) -> Mount | None:
     receiver = _root_receiver(call, src)
     shown = src.node_text(receiver) if receiver is not None else parts[0]
     if parts[1] == "register" and args[0] == plugin:
-        prefix = _options(src, args[1] if len(args) > 1 else None).get("prefix")
+        prefix = options_object(src, args[1] if len(args) > 1 else None).get("prefix")
         return Mount(call, "register", shown, constant(src, prefix) or "", src.node_text(plugin))
     if parts[1] == "route" and len(args) >= 2 and args[1] == plugin:
-        return Mount(call, "route", shown, constant(src, args[0]) or "", src.node_text(plugin))
+        # A sub-app mounted on an app made with `basePath` is served under both.
+        base = base_path_of(src, shown) if receiver is not None else ""
+        at = constant(src, args[0]) or ""
+        return Mount(
+            call, "route", shown, join_paths(base, at) if base else at, src.node_text(plugin)
+        )
     return None
 
 
@@ -250,80 +253,6 @@ def neighbours(src: SourceFile, call: Node, limit: int = 3) -> tuple[int, int]:
     return start, end
 
 
-@dataclass(frozen=True)
-class Autoload:
-    """`register(autoload, { dir, matchFilter, options: { prefix } })`: every matching file of
-    a folder registered as a plugin, with the folder names below ``dir`` as prefixes."""
-
-    call: Node
-    dir: Path
-    suffixes: tuple[str, ...]
-    """Names a file must end with (from `endsWith("…")` in `matchFilter`); empty for any."""
-    prefix: str
-    folder_prefixes: bool
-
-    def covers(self, path: Path) -> bool:
-        if not path.is_relative_to(self.dir) or path.name.endswith(".d.ts"):
-            return False
-        return not self.suffixes or path.name.endswith(self.suffixes)
-
-    def prefix_of(self, path: Path) -> str:
-        """The prefix the plugin in ``path`` gets: the option's, then its folders'."""
-        folders = path.parent.relative_to(self.dir).parts if self.folder_prefixes else ()
-        return join_paths(self.prefix, *folders)
-
-
-def autoloads(src: SourceFile, path: Path) -> list[Autoload]:
-    """The autoload registrations of a file, with the folder each loads (when written as
-    `path.join(<this folder>, "…")`)."""
-    local = {name for i in imports(src) if i.source == AUTOLOAD for name in i.names}
-    if not local:
-        return []
-    found = []
-    for call in calls_in(src, src.tree.root_node, 0, len(src.text)):
-        parts = member_parts(call, src)
-        args = arguments(call)
-        if parts is None or parts[1] != "register" or len(args) < 2:
-            continue
-        if src.node_text(args[0]) not in local:
-            continue
-        options = _options(src, args[1])
-        folder = _folder(src, options.get("dir"), path.parent)
-        if folder is None:
-            continue
-        suffixes = tuple(
-            re.findall(r"endsWith\(\s*['\"]([^'\"]+)['\"]", src.node_text(options["matchFilter"]))
-            if "matchFilter" in options
-            else ()
-        )
-        inner = _options(src, options.get("options"))
-        prefix = constant(src, inner.get("prefix")) or ""
-        flag = options.get("dirNameRoutePrefix")
-        folder_prefixes = flag is None or src.node_text(flag) != "false"
-        found.append(Autoload(call, folder, suffixes, prefix, folder_prefixes))
-    return found
-
-
-def _folder(src: SourceFile, node: Node | None, here: Path) -> Path | None:
-    """The folder `path.join(__dirname, "../x")` (or `resolve`, or `import.meta.dirname`, or a
-    helper of `import.meta.url`) names, or a `const` bound to one."""
-    if node is not None and node.type in _NAMES:
-        node = _binding(src, node, src.node_text(node))
-    if node is None or node.type != "call_expression":
-        return None
-    callee = node.child_by_field_name("function")
-    if callee is None or src.node_text(callee).rsplit(".", 1)[-1] not in ("join", "resolve"):
-        return None
-    args = arguments(node)
-    if not args or not re.search(r"__dirname|import\.meta", src.node_text(args[0])):
-        return None
-    rest = [constant(src, a) for a in args[1:]]
-    if any(part is None for part in rest):
-        return None
-    joined = posixpath.normpath(posixpath.join(here.as_posix(), *(p or "" for p in rest)))
-    return Path(joined)
-
-
 def decorations(src: SourceFile) -> dict[str, Node]:
     """Member name -> the value given to `decorate("name", value)` in the file."""
     found: dict[str, Node] = {}
@@ -343,7 +272,7 @@ def decorations(src: SourceFile) -> dict[str, Node]:
 def local_declaration(src: SourceFile, at: Node, name: str) -> Node | None:
     """The statement that declares ``name`` in a scope around ``at`` (a function declared
     inside a plugin, such as the value it decorates the instance with)."""
-    value = _binding(src, at, name)
+    value = bound_value(src, at, name)
     if value is not None:
         return statement_of(value)
     for scope in (a for a in ancestors(at) if a.type in ("statement_block", "program")):
@@ -425,7 +354,7 @@ def options_statement(src: SourceFile, call: Node) -> Node | None:
     args = arguments(call)
     if len(args) < 2 or args[1].type != "identifier":
         return None
-    value = _binding(src, args[1], src.node_text(args[1]))
+    value = bound_value(src, args[1], src.node_text(args[1]))
     return statement_of(value) if value is not None else None
 
 

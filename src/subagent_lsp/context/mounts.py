@@ -15,10 +15,9 @@ from pathlib import Path
 
 from tree_sitter import Node
 
+from ..backend.autoload import AUTOLOAD, autoloads
 from ..backend.plugins import (
-    AUTOLOAD,
     Mount,
-    autoloads,
     decorations,
     hooks_in,
     is_wrapped_plugin,

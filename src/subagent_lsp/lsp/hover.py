@@ -59,6 +59,7 @@ class HoverRunner:
         self._recent: dict[tuple[object, ...], tuple[bool, str]] = {}
         """Explanations (or failures) by document, workspace generation, code and agent."""
         self._warming: set[asyncio.Task[Any]] = set()
+        self._waited = False
         self._served: dict[tuple[Path | None, int, int], str | None] = {}
         """The prefixes a route is served under, by file, route and workspace generation."""
         self.explained: set[tuple[str, int, int]] = set()
@@ -76,8 +77,11 @@ class HoverRunner:
         view: WorkspaceView,
         display: Callable[[Path], str],
         peek: bool,
+        served_from_memory: bool = False,
     ) -> HoverFacts | None:
-        """The facts at ``offset``; with ``peek``, `NeedsDisk` where a lookup would read files."""
+        """The facts at ``offset``; with ``peek``, `NeedsDisk` where a lookup would read files.
+        ``served_from_memory``: a route's served path only when known already (the Explain
+        actions need the facts, not that path)."""
         lookup = Lookup(view.index, view.documents, view.exclusions, peek=peek)
         generation = self._session.generation
 
@@ -87,10 +91,14 @@ class HoverRunner:
             key = (file.path, route.call.start_byte, generation)
             if key in self._served:
                 return self._served[key]
-            if view.references is None or not view.references.ready or file.path is None:
+            if view.references is None or file.path is None or served_from_memory:
                 return None
             if peek:
                 raise NeedsDisk(str(file.path))
+            # Just after start-up the index is being built: worth a moment's wait, once.
+            if not view.references.ready and (self._waited or not view.references.wait(2.0)):
+                self._waited = True
+                return None
             found = served_prefix(
                 file.path, file.source, route, lookup, view.references, view.documents
             )
@@ -320,9 +328,9 @@ class HoverRunner:
         offset = file.source.lines.offset(rng.start, session.encoding)
         view, display = self._lookup(file)
         try:
-            facts = self._facts(file, offset, view, display, True)
+            facts = self._facts(file, offset, view, display, True, True)
         except NeedsDisk:
-            self._warm(lambda: self._facts(file, offset, view, display, False))
+            self._warm(lambda: self._facts(file, offset, view, display, False, True))
             return []
         agents = session.agents_for(file.path)
         if facts is None or not agents.agents:
