@@ -15,6 +15,7 @@ from subagent_lsp.context.chain import served_prefix
 from subagent_lsp.context.gather import gather_context
 from subagent_lsp.context.index import ProjectIndex
 from subagent_lsp.context.items import Context
+from subagent_lsp.context.mounts import Mounts
 from subagent_lsp.context.references import ReferenceIndex
 from subagent_lsp.context.registrations import registered_route
 from subagent_lsp.context.symbols import Lookup
@@ -179,3 +180,28 @@ def test_a_module_registered_in_a_loop_gets_the_loops_prefix(fastify: Path) -> N
     )
     context = _context(fastify, "src/modules/tickets/index.ts", 'app.route({\n    method: "GET"')
     assert _has(context, "src/server.ts", "`ticketRoutes`", "`GET /v3/tickets/:id`")
+
+
+def test_a_function_called_with_a_value_that_is_never_mounted_gets_no_chain(
+    fastify: Path,
+) -> None:
+    (fastify / "src/cleanup.ts").write_text(
+        "export function cleanup(queue: { drain(): void }) {\n  queue.drain();\n}\n",
+        encoding="utf-8",
+    )
+    (fastify / "src/jobs.ts").write_text(
+        'import { cleanup } from "./cleanup.js";\n\n'
+        "export const queue = { drain() {} };\n\n"
+        "cleanup(queue);\n",
+        encoding="utf-8",
+    )
+    index = ProjectIndex([fastify])
+    refs = ReferenceIndex((fastify,), index.resolver, Exclusions((fastify,)))
+    refs.build()
+    path = fastify / "src/cleanup.ts"
+    src = index.source(path, {})
+    assert src is not None
+    mounts = Mounts(Lookup(index, {}, Exclusions((fastify,))), refs, {})
+    assert mounts.chain(path, src, "cleanup") == []
+    context = _context(fastify, "src/cleanup.ts", "queue.drain();")
+    assert not any("hands the app" in reason for _, reason in _reasons(context))

@@ -40,6 +40,8 @@ _MAX_READERS = 2
 _MAX_FOLLOWERS = 2
 _MAX_CONFIG_ROUTES = 3
 _MAX_ROUTE_LINES = 14
+_NOT_MEMBERS = frozenset({"addHook", "register", "get", "post", "put", "patch", "delete", "route"})
+"""Fastify's own methods, read on the instance in every plugin: nothing decorated."""
 
 
 def _language(src: SourceFile) -> str:
@@ -276,9 +278,6 @@ def hook_members(src: SourceFile, spans: Iterable[tuple[int, int]]) -> list[str]
     for start, end in spans:
         out += [m for m in INSTANCE_MEMBER.findall(src.text[start:end]) if m not in _NOT_MEMBERS]
     return out
-
-
-_NOT_MEMBERS = frozenset({"addHook", "register", "get", "post", "put", "patch", "delete", "route"})
 
 
 def served_prefix(

@@ -110,6 +110,9 @@ class Mounts:
                 break
             seen.add((hop.path, next_name))
             path, src, name = hop.path, hop.src, next_name
+        # A call that hands a value on is a hop only on the way to a mount.
+        while hops and hops[-1].mount is None:
+            hops.pop()
         return hops
 
     def prefix(self, hops: list[Hop]) -> str:
@@ -148,6 +151,10 @@ class Mounts:
                     calls.append((hop, handed))
         if calls:
             return calls[0]
+        # Autoload registers what a file exports by default (`export default fp(plugin)` too).
+        default = default_export(src)
+        if default is None or name not in (default.name, "default", default.first_argument):
+            return None, None
         return self._autoloaded(path), None
 
     def _holder(self, src: SourceFile, call: Node) -> str | None:
@@ -168,8 +175,11 @@ class Mounts:
         """`registerRoutes(app)`: the top-level app a plain call hands on, when it hands one
         (`fp(plugin)` hands on nothing but the plugin itself)."""
         callee = call.child_by_field_name("function")
-        if callee is None or callee.type != "identifier":
+        statement = call.parent
+        if callee is None or callee.type != "identifier" or statement is None:
             return None
+        if statement.type != "expression_statement":
+            return None  # its result is used: a computation, not a registration
         args = call.child_by_field_name("arguments")
         for arg in args.named_children if args is not None else []:
             if arg == used:
