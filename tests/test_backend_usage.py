@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from subagent_lsp.backend.usage import use_site
-from subagent_lsp.context.backward import occurrences
+from subagent_lsp.context.uses import occurrences
 from subagent_lsp.syntax.source import SourceFile
 
 CASES = [

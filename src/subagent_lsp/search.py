@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
-from .context.backward import every_use, occurrences, use_source
 from .context.references import ReferenceIndex
 from .context.symbols import Lookup
+from .context.uses import every_use, occurrences, use_source
 from .exclusions import SKIPPED_DIRS
 from .model.tools import ToolResult
 from .project import display_path

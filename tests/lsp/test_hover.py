@@ -46,6 +46,8 @@ async def test_a_route_hover_shows_its_validation_hooks_and_handler(editor: Edit
     text = await _hover(editor, uri, 'app.post("/users"', 4)
     assert text == (
         "**POST /users** · Fastify route\n"
+        # The plugin is registered with `prefix: "/api"` in the app file.
+        "- served at: `POST /api/users` (with the prefixes it is mounted under)\n"
         "- validation: no schema; missing: body\n"
         "- response schema: none\n"
         "- hooks: none\n"

@@ -99,6 +99,8 @@ async def test_a_hono_route_shows_its_middleware_and_validators(editor: Editor) 
     text = await _hover(editor, uri, '.post("/"', 2)
     assert text == (
         "**POST /** · Hono route\n"
+        # Mounted at `/notes` on the app made with `basePath("/api")`.
+        "- served at: `POST /api/notes` (with the prefixes it is mounted under)\n"
         "- validation: body ✓ (`json` validator `NoteBody`)\n"
         '- runs first: `requireSession` (`.use`, line 26), `requireScope("notes:write")`\n'
         "- handler: inline async function, lines 33–36"
@@ -106,6 +108,7 @@ async def test_a_hono_route_shows_its_middleware_and_validators(editor: Editor) 
     text = await _hover(editor, uri, '.patch("/:id"', 2)
     assert text == (
         "**PATCH /:id** · Hono route\n"
+        "- served at: `PATCH /api/notes/:id` (with the prefixes it is mounted under)\n"
         "- validation: no validator; missing: body, params\n"
         "- runs first: `requireSession` (`.use`, line 26)\n"
         "- handler: inline async function, lines 40–43"

@@ -162,6 +162,16 @@ def _chain_before_value(value: Node, src: SourceFile) -> tuple[Node | None, list
     return root, middleware, base
 
 
+def base_path_of(src: SourceFile, name: str) -> str:
+    """The base path the top-level app ``name`` was made with (`new Hono().basePath("/api")`)."""
+    base = ""
+    for declarator in _declarators(src, name):
+        value = declarator.child_by_field_name("value")
+        if value is not None and value.type == "call_expression":
+            base = _chain_before_value(value, src)[2]
+    return base
+
+
 def _declarators(src: SourceFile, name: str) -> list[Node]:
     found = []
     for statement in src.tree.root_node.named_children:

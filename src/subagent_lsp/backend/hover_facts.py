@@ -19,14 +19,17 @@ from ..syntax.tree import ancestors, call_chain
 from .coverage import QueryCoverage, analyse
 from .drizzle import Relation, Table, relation_lines, relations_for, table_of
 from .lookup import Finder, Found, local_finder
+from .plugins import join_paths, route_path
 from .queries import Query, loop_around, read_query
-from .routes import route_call
+from .routes import RouteCall, route_call
 from .trpc import Procedure, procedure_around, read_procedure
 from .validation import RouteFacts, route_facts
 from .zod import TableFinder, read_schema
 
 FactKind = Literal["route", "table", "query", "schema", "procedure"]
 Display = Callable[[Path], str]
+Served = Callable[[RouteCall], str | None]
+"""The prefixes the app puts in front of a route, from where it is mounted (None: unknown)."""
 
 _HANDLERS = frozenset({"arrow_function", "function_expression", "method_definition"})
 _SCOPES = frozenset({"statement_block", "program", "class_body"})
@@ -59,11 +62,16 @@ def _line(src: SourceFile, offset: int) -> int:
     return src.line_of(offset) + 1
 
 
-def route_markdown(facts: RouteFacts, where: str | None = None) -> str:
-    """The route's facts; ``where`` is where a handler registered by name is defined."""
+def route_markdown(facts: RouteFacts, where: str | None = None, served: str | None = None) -> str:
+    """The route's facts; ``where`` is where a handler registered by name is defined;
+    ``served``, the path with the prefixes of where its plugin or router is mounted."""
     route = facts.route
     hono = route.framework == "hono"
     lines = [f"**{route.method} {facts.path}** · {'Hono' if hono else 'Fastify'} route"]
+    if served is not None:
+        lines.append(
+            f"- served at: `{route.method} {served}` (with the prefixes it is mounted under)"
+        )
     validated = [
         f"{part} ✓ ({', '.join(dict.fromkeys(by))})" for part, by in facts.validated.items()
     ]
@@ -270,7 +278,7 @@ def analyse_query(query: Query, find: Finder) -> QueryCoverage:
 
 
 def _route_facts(
-    src: SourceFile, chain: list[Node], find: Finder, display: Display
+    src: SourceFile, chain: list[Node], find: Finder, display: Display, served: Served | None
 ) -> HoverFacts | None:
     """On a route registration itself (callee, path, options), not on code inside its handler."""
     for index, current in enumerate(chain):
@@ -287,7 +295,10 @@ def _route_facts(
         callee = current.child_by_field_name("function")
         h_start, h_end = src.node_span(callee) if callee is not None else (start, end)
         facts = route_facts(src, route, find)
-        markdown = route_markdown(facts, _handler_where(facts, src, find, display))
+        prefix = served(route) if served is not None else None
+        own = facts.path if route.framework == "hono" else route_path(src, route)
+        full = join_paths(prefix, own) if prefix else None
+        markdown = route_markdown(facts, _handler_where(facts, src, find, display), full)
         return HoverFacts("route", markdown, h_start, h_end, start, end)
     return None
 
@@ -311,8 +322,11 @@ def _query_facts(src: SourceFile, chain: list[Node], find: Finder) -> HoverFacts
     return HoverFacts("query", markdown, start, end, start, end)
 
 
-def static_facts(src: SourceFile, offset: int, find: Finder, display: Display) -> HoverFacts | None:
-    """The facts for the code at ``offset``, or None where there is nothing backend to say."""
+def static_facts(
+    src: SourceFile, offset: int, find: Finder, display: Display, served: Served | None = None
+) -> HoverFacts | None:
+    """The facts for the code at ``offset``, or None where there is nothing backend to say.
+    ``served`` gives the prefixes the app puts in front of a route (it may raise `NeedsDisk`)."""
     if not 0 <= offset < len(src.text) or src.text[offset].isspace():
         return None
     node = src.node_at(offset, offset + 1)
@@ -331,7 +345,7 @@ def static_facts(src: SourceFile, offset: int, find: Finder, display: Display) -
                 # The explanation is about the definition; keep the hover's own range for display.
                 code_start, code_end = start, end
             return HoverFacts(described[0], described[1], start, end, code_start, code_end)
-    route = _route_facts(src, chain, find, display)
+    route = _route_facts(src, chain, find, display, served)
     if route is not None:
         return route
     call = procedure_around(src, node)

@@ -15,6 +15,7 @@ from tree_sitter import Node
 
 from ..syntax.source import SourceFile, identifiers_in
 from ..syntax.tree import FUNCTIONS, ancestors, arguments, member_parts
+from .plugins import neighbours, options_statement
 from .queries import read_query
 from .routes import RouteCall, plugin_hooks, route_call
 from .trpc import procedure_unit
@@ -237,11 +238,17 @@ def _registration(
     handler, body = _handler_start(src, call)
     head = (start, body)
     hooks = hook_statements(src, route)
-    # The handler's own parameters are no guards.
-    guards = _names(src, [(start, handler), *hooks], {name})
+    # The handler's own parameters are no guards; nor are the plugins registered beside one.
+    named = [src.node_span(a) for a in arguments(call)[1:]] if kind == "plugin" else []
+    guards = _names(src, (named if kind == "plugin" else [(start, handler)]) + hooks, {name})
     shown = "plugin" if kind == "plugin" else route.name
     if crossed is None:
         end = src.node_span(_statement(call))[1]
+        if kind == "plugin":
+            # The order of registrations decides which hooks apply to which plugin.
+            start, end = neighbours(src, call)
+            options = options_statement(src, call)
+            start = src.node_span(options)[0] if options is not None else start
         span = (start, end) if _lines(src, start, end) <= _MAX_SITE_LINES else head
         if _under_key(src, use, call, "schema"):
             return Site("validates", (*hooks, span), f"the schema of {shown}", guards)

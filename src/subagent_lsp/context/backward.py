@@ -18,19 +18,21 @@ from typing import Literal, Protocol
 from tree_sitter import Node
 
 from ..backend.drizzle import table_of
-from ..backend.routes import route_around, route_within
+from ..backend.routes import RouteCall, route_around, route_call, route_within
 from ..backend.usage import REGISTRATIONS, Site, hook_statements, use_site
 from ..overlay import DocumentSnapshot
 from ..redaction import redact
 from ..syntax.ambient import augmentations
-from ..syntax.declarations import Declaration, Symbol, declarations
+from ..syntax.declarations import Declaration, Symbol, declarations, default_export
 from ..syntax.imports import imports
 from ..syntax.source import SourceFile, identifiers_in
 from ..syntax.targets import Target
+from .chain import Chain, chain_start, hook_members
 from .items import ContextItem
 from .members import folder_files, method_calls, owner_names, selected_method
 from .references import ReferenceIndex, Use
 from .symbols import Lookup
+from .uses import every_use, excerpt, occurrences, use_source
 
 _MAX_FILES = 24
 """Files that use the declaration, read to find its sites."""
@@ -41,9 +43,6 @@ _MAX_SITES = 6
 _MAX_GUARDS = 4
 _MAX_SIBLING_FILES = 30
 _MAX_AUGMENTATION_LINES = 40
-_USE_NODES = frozenset(
-    {"identifier", "type_identifier", "shorthand_property_identifier", "property_identifier"}
-)
 _PROPERTIES = "(member_expression property: (property_identifier) @p)"
 _RANK = {"route": 0, "plugin": 0, "procedure": 0, "router": 0, "validates": 1, "query": 1}
 
@@ -79,78 +78,32 @@ def selected_declaration(src: SourceFile, target: Target) -> Declaration | None:
     return min(inside, key=lambda d: d.end - d.start) if inside else None
 
 
-def excerpt(src: SourceFile, spans: tuple[tuple[int, int], ...]) -> str:
-    """The lines of the spans with 1-based numbers, `…` where lines are skipped."""
-    ranges: list[list[int]] = []
-    for start, end in sorted(spans):
-        first, last = src.line_of(start), src.line_of(max(end - 1, start))
-        if ranges and first <= ranges[-1][1] + 1:
-            ranges[-1][1] = max(ranges[-1][1], last)
-        else:
-            ranges.append([first, last])
-    width = len(str(ranges[-1][1] + 1)) if ranges else 1
-    out: list[str] = []
-    for first, last in ranges:
-        if out:
-            out.append(" " * width + "| …")
-        for line in range(first, last + 1):
-            start, end = src.line_span(line)
-            out.append(f"{line + 1:>{width}}| {src.text[start:end]}")
-    return "\n".join(out)
+def _selected_default(src: SourceFile, target: Target) -> Declaration | None:
+    """`export default fp(async (app) => …)`: the expression a default export stands for."""
+    found = default_export(src)
+    inside = found is not None and found.start <= target.start and target.end <= found.end
+    return found if inside and found is not None and found.name == "default" else None
 
 
-def every_use(
-    index: ReferenceIndex | None,
-    path: Path,
-    name: str,
-    documents: Mapping[Path, DocumentSnapshot],
-    *,
-    settle: bool = True,
-) -> list[Use]:
-    """The declaration's own file first (its uses there are found by reading it), then the files
-    the index says use it (none while it is not built)."""
-    found = index.uses(path, name, documents, settle=settle) if index is not None else None
-    return [Use(path, name), *(found or [])]
+def _route_at(src: SourceFile, target: Target) -> RouteCall | None:
+    """The route the selection is in, or the one it spans whole (a selected statement)."""
+    route = route_around(src, src.node_at(target.start, target.end))
+    if route is None and target.enclosing_kind == "route":
+        node = src.node_at(target.enclosing_start, target.enclosing_end)
+        route = route_within(src, node)
+    return route
 
 
-def use_source(use: Use, path: Path, src: SourceFile, lookup: Lookup) -> SourceFile | None:
-    """The parsed file of a use of a declaration of ``path``: ``src`` itself, or read."""
-    return src if use.path == path else lookup.source(use.path)
-
-
-def occurrences(src: SourceFile, local: str, skip: tuple[int, int] | None = None) -> list[Node]:
-    """Where a name (or `ns.name`) is used in a file: not in imports, strings or comments."""
-    return src.remember(("occurrences", local, skip), lambda: _occurrences(src, local, skip))
-
-
-def _occurrences(src: SourceFile, local: str, skip: tuple[int, int] | None) -> list[Node]:
-    if "." in local:
-        namespace, name = local.split(".", 1)
-        pattern = rf"(?<![\w$]){re.escape(namespace)}\s*\.\s*({re.escape(name)})(?![\w$])"
-    else:
-        pattern = rf"(?<![\w$])({re.escape(local)})(?![\w$])"
-    found: list[Node] = []
-    for match in re.finditer(pattern, src.text):
-        start, end = match.span(1)
-        if skip is not None and skip[0] <= start < skip[1]:
-            continue
-        node = src.node_at(start, end)
-        if node.type not in _USE_NODES or src.node_span(node) != (start, end):
-            continue
-        if node.type == "property_identifier" and "." not in local:
-            continue
-        if any(a.type in ("import_statement", "export_clause") for a in _ancestors(node)):
-            continue
-        found.append(node.parent if "." in local and node.parent is not None else node)
-    return found
-
-
-def _ancestors(node: Node) -> list[Node]:
-    out, current = [], node.parent
-    while current is not None:
-        out.append(current)
-        current = current.parent
-    return out
+def _registration_call(src: SourceFile, at: int) -> Node | None:
+    """The plugin registration a use at ``at`` is an argument of."""
+    node: Node | None = src.node_at(at, at)
+    while node is not None:
+        if node.type == "call_expression":
+            found = route_call(src, node)
+            if found is not None and found.kind == "plugin":
+                return node
+        node = node.parent
+    return None
 
 
 def _is_test(path: Path) -> bool:
@@ -188,8 +141,9 @@ class Backward:
     ) -> list[str]:
         """Adds the backward items to the gatherer's; returns what could not be included yet.
         ``selection`` is the range as the developer gave it, before it was widened to a unit."""
-        decl = selected_declaration(src, target)
-        hooks = self._route_hooks(path, src, target)
+        decl = selected_declaration(src, target) or _selected_default(src, target)
+        route = _route_at(src, target)
+        hooks = self._route_hooks(path, src, route)
         if self.references is not None and not self.references.ready:
             what = f"where `{decl.name}` is registered, called or used, " if decl else ""
             self.notes.append(
@@ -200,14 +154,16 @@ class Backward:
                 self._sibling(path, src, target, decl)
             return self.notes
         if decl is not None:
-            self._sites(path, src, target, selection, decl)
+            found = self._sites(path, src, target, selection, decl)
+            self._chain(path, src, decl, route, found, hooks)
             self._sibling(path, src, target, decl)
         self._augmentations(src, target, hooks)
         return self.notes
 
-    def _route_hooks(self, path: Path, src: SourceFile, target: Target) -> list[tuple[int, int]]:
+    def _route_hooks(
+        self, path: Path, src: SourceFile, route: RouteCall | None
+    ) -> list[tuple[int, int]]:
         """The hooks of the plugin a selected route is registered in: they run before it."""
-        route = route_around(src, src.node_at(target.start, target.end))
         hooks = hook_statements(src, route) if route is not None else []
         if route is not None and hooks:
             reason = f"the hooks of the plugin that run before {route.name}"
@@ -227,7 +183,8 @@ class Backward:
         target: Target,
         selection: tuple[int, int],
         decl: Declaration,
-    ) -> None:
+    ) -> list[_Found]:
+        """The sites shown, best first."""
         uses = every_use(self.references, path, decl.name, self.documents)
         found: list[_Found] = []
         for use in sorted(uses, key=lambda u: (_is_test(u.path), _hops(path, u.path)))[:_MAX_FILES]:
@@ -261,14 +218,57 @@ class Backward:
             return (kind, same, _is_test(item.path), _hops(path, item.path))
 
         seen: set[tuple[Path, tuple[tuple[int, int], ...]]] = set()
-        shown = 0
+        shown: list[_Found] = []
         for item in sorted(found, key=rank):
             key = (item.path, item.site.spans)
-            if key in seen or shown >= _MAX_SITES:
+            if key in seen or len(shown) >= _MAX_SITES:
                 continue
             seen.add(key)
-            shown += 1
+            shown.append(item)
             self._site_item(item, decl.name, columns)
+        return shown
+
+    # --- the chain up to the app -------------------------------------------------------------
+    def _chain(
+        self,
+        path: Path,
+        src: SourceFile,
+        decl: Declaration,
+        route: RouteCall | None,
+        found: list[_Found],
+        hooks: list[tuple[int, int]],
+    ) -> None:
+        """Where the selection's plugin or router is attached, up to the app (see `chain.py`):
+        from its own declaration, or from the plugin a route that names it is registered in."""
+        chain = Chain(self.g.display, self.lookup, self.references, self.documents)
+        shown = {
+            (f.path, line + 1)
+            for f in found
+            for start, end in f.site.spans
+            for line in range(f.src.line_of(start), f.src.line_of(max(end - 1, start)) + 1)
+        }
+        start: tuple[Path, SourceFile, str] | None = (path, src, decl.name)
+        pair = (src, route) if route is not None else None
+        if route is None:
+            registering = next((f for f in found if f.site.kind == "route"), None)
+            if registering is not None:
+                r_src, at = registering.src, registering.site.at
+                other = route_around(r_src, r_src.node_at(at, at))
+                name = chain_start(r_src, at)
+                start = (registering.path, r_src, name) if name else None
+                pair = (r_src, other) if other is not None else None
+        if start is not None:
+            self.g.items.extend(chain.items(*start, pair, shown))
+        for f in found:
+            call = _registration_call(f.src, f.site.at) if f.site.kind == "plugin" else None
+            if call is not None:
+                self.g.items.extend(chain.followers(f.path, f.src, call, decl, src))
+                break
+        if hooks:
+            members = hook_members(src, hooks)
+            line = src.line_of(hooks[0][0]) + 1
+            self.g.items.extend(chain.decorated(members, f"{self.g.display(path)}:{line}"))
+        self.g.items.extend(chain.readers(path, src, decl.start, decl.end))
 
     def _method_sites(
         self, path: Path, src: SourceFile, target: Target, decl: Declaration, uses: list[Use]
@@ -303,6 +303,8 @@ class Backward:
     def _site_item(self, item: _Found, name: str, columns: set[str]) -> None:
         site, where = item.site, self.g.display(item.path)
         line = item.src.line_of(site.at) + 1
+        if name == "default":  # an anonymous default export: the name its importer gives it
+            name = item.use.local.rsplit(".", 1)[-1]
         reason = _why(site, name, columns) + f" ({where}:{line})"
         if item.use.via:
             reason += ", imported through " + ", ".join(
@@ -329,7 +331,7 @@ class Backward:
 
     # --- one sibling of the same shape ---------------------------------------------------------
     def _sibling(self, path: Path, src: SourceFile, target: Target, decl: Declaration) -> None:
-        route = route_around(src, src.node_at(target.start, target.end))
+        route = _route_at(src, target)
         shape = _shape(decl, src)
         if route is None and not shape[1] and not shape[2]:
             return  # nothing to tell a sibling by: any function would do

@@ -19,10 +19,11 @@ import re
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..backend.plugins import DECORATE, INSTANCE_MEMBER
 from ..exclusions import SKIPPED_DIRS, Exclusions
 from ..overlay import DocumentSnapshot
 from ..syntax.source import language_for
@@ -90,6 +91,10 @@ class FileRefs:
     """For each namespace import (`import * as ns`), the names used as `ns.name`."""
     resolved: dict[str, Path | None] = field(default_factory=dict)
     """Specifier -> the workspace file it names (None for a package)."""
+    decorates: frozenset[str] = frozenset()
+    """Members the file adds to a Fastify instance (`app.decorate("verifyJwt", …)`)."""
+    reads: frozenset[str] = frozenset()
+    """Members it reads on a Fastify instance by its usual names (`app.verifyJwt`)."""
 
 
 @dataclass(frozen=True)
@@ -159,7 +164,7 @@ def scan(text: str, stamp: object) -> FileRefs:
             declared.add(match[7])
             if match[6]:
                 default = match[7]
-        elif match[8] is not None and default is None:
+        elif (match[8] or match[6]) and default is None:  # `export default function (`
             default = ""
     exports = Exports(frozenset(declared), tuple(aliases), default, tuple(reexports))
     members = {
@@ -167,7 +172,10 @@ def scan(text: str, stamp: object) -> FileRefs:
         for b in bindings
         if b.imported == "*"
     }
-    return FileRefs(stamp, tuple(bindings), exports, augments, members)
+    refs = FileRefs(stamp, tuple(bindings), exports, augments, members)
+    refs.decorates = frozenset(DECORATE.findall(text)) if ".decorate" in text else frozenset()
+    refs.reads = frozenset(INSTANCE_MEMBER.findall(text))
+    return refs
 
 
 class ReferenceIndex:
@@ -471,19 +479,21 @@ class ReferenceIndex:
         self, name: str, documents: Mapping[Path, DocumentSnapshot]
     ) -> list[Path] | None:
         """The files that declare ``name`` at their top level; None until the index is built."""
-        if not self.ready:
-            return None
-        with self._lock:
-            self._settle(documents)
-            return sorted(p for p, refs in self._files.items() if name in refs.exports.declared)
+        return self.files_where(lambda refs: name in refs.exports.declared, documents)
 
     def augmenting_files(self, documents: Mapping[Path, DocumentSnapshot]) -> list[Path] | None:
         """Files with `declare module '…'` or `declare global` blocks; None until built."""
+        return self.files_where(lambda refs: refs.augments, documents)
+
+    def files_where(
+        self, test: Callable[[FileRefs], bool], documents: Mapping[Path, DocumentSnapshot]
+    ) -> list[Path] | None:
+        """The files whose imports and members pass ``test``; None until the index is built."""
         if not self.ready:
             return None
         with self._lock:
             self._settle(documents)
-            return sorted(path for path, refs in self._files.items() if refs.augments)
+            return sorted(path for path, refs in self._files.items() if test(refs))
 
     def file_count(self) -> int:
         with self._lock:

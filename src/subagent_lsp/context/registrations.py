@@ -1,6 +1,7 @@
 """Where a function written on its own is registered as a route handler, elsewhere in its file or
 in another (`app.get("/items", { preHandler }, listItems)`, `handler: handlers.list`): what the
-menu needs to offer route actions inside it.
+menu needs to offer route actions inside it, with the path the app serves it at (the prefixes of
+where its plugin or router is mounted, see `mounts.py`).
 
 The workspace reference index says which files use the function; only those are parsed. Reads
 files: worker threads (the code-action menu asks from memory, see `lsp/actions.py`).
@@ -14,14 +15,16 @@ from pathlib import Path
 from tree_sitter import Node
 
 from ..backend.code_facts import RegisteredRoute
+from ..backend.plugins import join_paths, route_path
 from ..backend.routes import RouteCall, may_register_routes, route_call
 from ..backend.validation import route_facts
 from ..overlay import DocumentSnapshot
 from ..syntax.source import SourceFile
 from ..syntax.tree import FUNCTIONS, ancestors
-from .backward import every_use, occurrences, use_source
+from .chain import served_prefix
 from .references import ReferenceIndex
 from .symbols import Lookup
+from .uses import every_use, occurrences, use_source
 
 _MAX_FILES = 12
 
@@ -50,9 +53,10 @@ def registered_route(
             if route is None:
                 continue
             facts = route_facts(use_src, route, lambda n: lookup.find(use.path, use_src, n))  # noqa: B023
-            return RegisteredRoute(
-                route.method, facts.path or route.url, "schema" in facts.options, facts.missing
-            )
+            own = facts.path if route.framework == "hono" else route_path(use_src, route)
+            prefix = served_prefix(use.path, use_src, route, lookup, references, documents)
+            served = join_paths(prefix, own) if prefix else own or route.url
+            return RegisteredRoute(route.method, served, "schema" in facts.options, facts.missing)
     return None
 
 

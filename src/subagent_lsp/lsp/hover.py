@@ -21,6 +21,8 @@ from pygls.exceptions import JsonRpcInvalidParams
 from .. import ids
 from ..agents import Agent
 from ..backend.hover_facts import HoverFacts, static_facts
+from ..backend.routes import RouteCall
+from ..context.chain import served_prefix
 from ..context.symbols import Lookup
 from ..explanations import ExplanationCache, explanation_key
 from ..model.client import load_sdk
@@ -57,6 +59,9 @@ class HoverRunner:
         self._recent: dict[tuple[object, ...], tuple[bool, str]] = {}
         """Explanations (or failures) by document, workspace generation, code and agent."""
         self._warming: set[asyncio.Task[Any]] = set()
+        self._waited = False
+        self._served: dict[tuple[Path | None, int, int], str | None] = {}
+        """The prefixes a route is served under, by file, route and workspace generation."""
         self.explained: set[tuple[str, int, int]] = set()
         """(uri, start, end) of code explained in this session, for "Regenerate explanation"."""
 
@@ -65,14 +70,49 @@ class HoverRunner:
         roots = self._session.roots(file.path)
         return self._session.view_for(file.path), lambda path: display_path(path, roots)
 
-    @staticmethod
     def _facts(
-        file: OpenFile, offset: int, view: WorkspaceView, display: Callable[[Path], str], peek: bool
+        self,
+        file: OpenFile,
+        offset: int,
+        view: WorkspaceView,
+        display: Callable[[Path], str],
+        peek: bool,
+        served_from_memory: bool = False,
     ) -> HoverFacts | None:
-        """The facts at ``offset``; with ``peek``, `NeedsDisk` where a lookup would read files."""
+        """The facts at ``offset``; with ``peek``, `NeedsDisk` where a lookup would read files.
+        ``served_from_memory``: a route's served path only when known already (the Explain
+        actions need the facts, not that path)."""
         lookup = Lookup(view.index, view.documents, view.exclusions, peek=peek)
+        generation = self._session.generation
+
+        def served(route: RouteCall) -> str | None:
+            # Where a route's plugin is mounted is in other files: read off the event loop
+            # once per change of the workspace, then answered from memory.
+            key = (file.path, route.call.start_byte, generation)
+            if key in self._served:
+                return self._served[key]
+            if view.references is None or file.path is None or served_from_memory:
+                return None
+            if peek:
+                raise NeedsDisk(str(file.path))
+            # Just after start-up the index is being built: worth a moment's wait, once.
+            if not view.references.ready and (self._waited or not view.references.wait(2.0)):
+                self._waited = True
+                return None
+            found = served_prefix(
+                file.path, file.source, route, lookup, view.references, view.documents
+            )
+            if len(self._served) >= _RECENT:
+                self._served.clear()
+            self._served[key] = found
+            return found
+
         return static_facts(
-            file.source, offset, lambda name: lookup.find(file.path, file.source, name), display
+            file.source,
+            offset,
+            lambda name: lookup.find(file.path, file.source, name),
+            display,
+            served,
         )
 
     async def facts_at(self, uri: str, position: types.Position) -> _Hovered | None:
@@ -288,9 +328,9 @@ class HoverRunner:
         offset = file.source.lines.offset(rng.start, session.encoding)
         view, display = self._lookup(file)
         try:
-            facts = self._facts(file, offset, view, display, True)
+            facts = self._facts(file, offset, view, display, True, True)
         except NeedsDisk:
-            self._warm(lambda: self._facts(file, offset, view, display, False))
+            self._warm(lambda: self._facts(file, offset, view, display, False, True))
             return []
         agents = session.agents_for(file.path)
         if facts is None or not agents.agents:
