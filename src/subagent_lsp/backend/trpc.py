@@ -100,3 +100,27 @@ def procedure_around(src: SourceFile, node: Node) -> Node | None:
         if current.type == "call_expression" and procedure_unit(src, current) is not None:
             return current
     return None
+
+
+_CONTEXT = "(call_expression type_arguments: (type_arguments) @t)"
+
+
+def context_type(src: SourceFile) -> tuple[str, int] | None:
+    """The name `initTRPC.context<…>()` is given in a file (`typeof createContext` gives
+    `createContext`, `Context` itself), and where: what every procedure's `ctx` holds."""
+    if "initTRPC" not in src.text:
+        return None
+    for args in src.captures(_CONTEXT, src.tree.root_node, 0, len(src.text)).get("t", []):
+        callee = args.parent.child_by_field_name("function") if args.parent else None
+        obj = callee.child_by_field_name("object") if callee is not None else None
+        prop = callee.child_by_field_name("property") if callee is not None else None
+        if obj is None or prop is None or src.node_text(obj) != "initTRPC":
+            continue
+        if src.node_text(prop) != "context":
+            continue
+        given = args.named_children[0] if args.named_children else None
+        if given is not None and given.type == "type_query":
+            given = given.named_children[0] if given.named_children else None
+        if given is not None and given.type in ("identifier", "type_identifier"):
+            return src.node_text(given), src.node_span(given)[0]
+    return None

@@ -159,7 +159,7 @@ def _is_test(path: Path) -> bool:
     return ".test." in name or ".spec." in name or "__tests__" in path.parts
 
 
-def _hops(a: Path, b: Path) -> int:
+def hops(a: Path, b: Path) -> int:
     """Folders between two files: how far a use is from the selection."""
     common = 0
     for x, y in zip(a.parts, b.parts, strict=False):
@@ -230,7 +230,7 @@ class Backward:
     ) -> None:
         uses = every_use(self.references, path, decl.name, self.documents)
         found: list[_Found] = []
-        for use in sorted(uses, key=lambda u: (_is_test(u.path), _hops(path, u.path)))[:_MAX_FILES]:
+        for use in sorted(uses, key=lambda u: (_is_test(u.path), hops(path, u.path)))[:_MAX_FILES]:
             use_src = use_source(use, path, src, self.lookup)
             if use_src is None:
                 continue
@@ -258,7 +258,7 @@ class Backward:
         def rank(item: _Found) -> tuple[int, int, bool, int]:
             same = 0 if set(item.site.filters) & columns else 1
             kind = _RANK.get(item.site.kind, 2)
-            return (kind, same, _is_test(item.path), _hops(path, item.path))
+            return (kind, same, _is_test(item.path), hops(path, item.path))
 
         seen: set[tuple[Path, tuple[tuple[int, int], ...]]] = set()
         shown = 0
@@ -283,7 +283,7 @@ class Backward:
             return []
         owners = owner_names(path, decl.name)
         importers = {u.path for u in uses if u.path != path}
-        files = [*sorted(importers, key=lambda p: _hops(path, p)), *folder_files(path)]
+        files = [*sorted(importers, key=lambda p: hops(path, p)), *folder_files(path)]
         found: list[_Found] = []
         for other in dict.fromkeys(files):
             if len(found) >= _MAX_SITES:

@@ -7,7 +7,8 @@
    a type there is derived from with `typeof`;
 3. declarations of the same file that the enclosing code uses;
 4. project facts: framework versions, the Drizzle dialect, TypeScript module settings;
-and backward (`backward.py`): where the selection's declaration is registered, called, queried
+what it reaches without importing it by name (`indirect.py`): the context a tRPC procedure
+reads as `ctx`, the modules a dependency-injection container hands it; and backward (`backward.py`): where the selection's declaration is registered, called, queried
 or validated, the module augmentations it relies on, one sibling of the same shape.
 When the budget runs short, oversized items are shortened first (a class to its members'
 signatures), then the lowest priorities are shortened and dropped (the farthest first within a
@@ -39,6 +40,7 @@ from ..syntax.targets import Target
 from ..syntax.tree import member_uses, type_query_names
 from .backward import Backward
 from .index import ProjectIndex
+from .indirect import injected_calls, procedure_context
 from .items import Context, ContextItem, estimate_tokens, fit
 from .modules import ModuleResolver
 from .packages import catalog_version, read_json
@@ -433,6 +435,8 @@ def gather_context(
                 first_level += gatherer.use_import(path, src, binding, span, 2, distance=1)
     for found in first_level:
         gatherer.follow(found, 2)
+    procedure_context(gatherer, lookup, path, src, used, first_level)
+    injected_calls(gatherer, lookup, references, path, src, (target.start, target.end))
 
     own = declarations(src)
     for declared in own.values():

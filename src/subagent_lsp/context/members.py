@@ -42,9 +42,9 @@ def owner_names(path: Path, owner: str | None) -> frozenset[str]:
     """What a receiver of the owner's methods is called, normalised: the class or factory name
     (`createBookingsRepository` gives `bookingsrepository`) and the file's
     (`bookings.repository.ts`)."""
-    names = {_normal(path.name.split(".ts")[0])}
+    names = {normal_name(path.name.split(".ts")[0])}
     if owner:
-        names |= {_normal(owner), _normal(owner).removeprefix("create")}
+        names |= {normal_name(owner), normal_name(owner).removeprefix("create")}
     return frozenset(n for n in names if n)
 
 
@@ -84,11 +84,12 @@ def method_calls(
             last = receiver
             while last is not None and last.type == "member_expression":
                 last = last.child_by_field_name("property")
-            if last is None or _normal(src.node_text(last)) not in wanted:
+            if last is None or normal_name(src.node_text(last)) not in wanted:
                 continue
         found.append(node)
     return found
 
 
-def _normal(name: str) -> str:
+def normal_name(name: str) -> str:
+    """A name as a container compares it with a file's: lower case, letters and digits only."""
     return re.sub(r"[^a-z0-9]", "", name.lower())

@@ -26,6 +26,7 @@ from pathlib import Path
 from ..exclusions import SKIPPED_DIRS, Exclusions
 from ..overlay import DocumentSnapshot
 from ..syntax.source import language_for
+from .members import normal_name
 from .modules import ModuleResolver, TsConfig, candidates
 
 log = logging.getLogger(__name__)
@@ -51,10 +52,6 @@ _EXPORT = re.compile(
     r"|(default)\b"  # 8: an anonymous default export
     r")"
 )
-_AUGMENTS = re.compile(r"\ndeclare[ \t]+(?:module[ \t]+['\"]|global\b)")
-_NAME = re.compile(r"^export[ \t]+default[ \t]+([A-Za-z_$][\w$]*)[ \t]*;?[ \t]*$", re.M)
-_DEFAULT_ANY = re.compile(r"^export[ \t]+default\b", re.M)
-_LOCAL_EXPORTS = re.compile(r"^export[ \t]+(?:type[ \t]*)?\{([^}]*)\}[ \t]*;?[ \t]*$", re.M)
 _AUGMENTS = re.compile(r"^(?:export[ \t]+)?declare[ \t]+(?:module[ \t]+['\"]|global\b)", re.M)
 _NAME = re.compile(r"^[A-Za-z_$][\w$]*$")
 
@@ -188,6 +185,7 @@ class ReferenceIndex:
         """(importing file, namespace, module, names used through it): `import * as ns`."""
         self._origins: dict[tuple[Path, str], tuple[tuple[Path, str], tuple[Path, ...]] | None]
         self._origins = {}
+        self._named: dict[str, list[Path]] = {}  # see `files_named`
         self._pending: set[Path] = set()
         self._stale = True
         self._ready = threading.Event()
@@ -327,8 +325,12 @@ class ReferenceIndex:
         self._origins = {}
         self._users = defaultdict(list)
         self._namespaces = []
+        self._named = defaultdict(list)
         for path, refs in self._files.items():
             self._add_uses(path, refs)
+            stem = path.name.split(".d.ts")[0].rsplit(".", 1)[0]
+            for key in {normal_name(stem), normal_name(path.parent.name + stem)}:
+                self._named[key].append(path)
         self._stale = False
 
     def _add_uses(self, path: Path, refs: FileRefs) -> None:
@@ -476,6 +478,14 @@ class ReferenceIndex:
         with self._lock:
             self._settle(documents)
             return sorted(p for p, refs in self._files.items() if name in refs.exports.declared)
+
+    def files_named(self, name: str) -> list[Path] | None:
+        """Files named like ``name`` (`bookings.repository.ts`, `bookings/repository.ts` for
+        `bookingsRepository`); None until built. Not settled first: names seldom change."""
+        if not self.ready:
+            return None
+        with self._lock:
+            return sorted(self._named.get(normal_name(name), ()))
 
     def augmenting_files(self, documents: Mapping[Path, DocumentSnapshot]) -> list[Path] | None:
         """Files with `declare module '…'` or `declare global` blocks; None until built."""
