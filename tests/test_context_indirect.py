@@ -12,6 +12,7 @@ from subagent_lsp.backend.trpc import context_type
 from subagent_lsp.context.gather import gather_context
 from subagent_lsp.context.index import ProjectIndex
 from subagent_lsp.context.items import Context
+from subagent_lsp.context.members import enclosing_callable
 from subagent_lsp.context.references import ReferenceIndex
 from subagent_lsp.exclusions import Exclusions
 from subagent_lsp.syntax.source import SourceFile
@@ -122,3 +123,42 @@ def test_a_mutation_gets_the_repository_functions_of_the_module_named_like_its_r
     assert ("src/modules/orders/orders.repository.ts", "findInSlot") in shown
     assert ("src/modules/orders/orders.repository.ts", "createOne") in shown
     assert ("src/modules/invoices/invoices.repository.ts", "findInSlot") not in shown
+
+
+CALLABLES = [
+    (
+        "class Service {\n  async list(id: string) {\n    return this.repo.list(id);\n  }\n}",
+        ("list", "Service"),
+    ),
+    ("export async function listNotes(a: A) {\n  return Input.parse(a);\n}", ("listNotes", None)),
+    (
+        "export const listNotes = async (a: A) => {\n  return Input.parse(a);\n};",
+        ("listNotes", None),
+    ),
+    ('app.get("/", async (req) => {\n  return Input.parse(req.body);\n});', None),
+    ("export function outer() {\n  return items.map((a) => Input.parse(a));\n}", None),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), CALLABLES)
+def test_the_named_function_a_use_is_in(code: str, expected: tuple[str, str | None] | None) -> None:
+    src = SourceFile(code, "typescript")
+    at = code.rindex("parse") if "parse" in code else code.rindex("list(")
+    assert enclosing_callable(src, at) == expected
+
+
+def test_a_repository_method_gets_the_procedure_that_calls_the_service_method_over_it(
+    tmp_path: Path,
+) -> None:
+    root = _copy(tmp_path, "trpc-app")
+    context = _gather(root, "src/notes/notes.repo.ts", "async listFor")
+    reasons = [item.reason for item, _ in context.items if item.path == "src/routers/notes.ts"]
+    assert any("calls `listFor` in the handler of tRPC procedure `mine`" in r for r in reasons)
+
+
+def test_a_schema_gets_the_callers_of_the_function_that_parses_with_it(tmp_path: Path) -> None:
+    root = _copy(tmp_path, "trpc-app")
+    context = _gather(root, "src/notes/schemas.ts", "limit:")
+    (reason,) = [item.reason for item, _ in context.items if item.path == "src/routers/notes.ts"]
+    assert "calls `listNotes`" in reason
+    assert "which uses `ListNotesInput`" in reason
