@@ -157,7 +157,7 @@ def _occurrences(src: SourceFile, local: str, skip: tuple[int, int] | None) -> l
     return found
 
 
-def _is_test(path: Path) -> bool:
+def is_test(path: Path) -> bool:
     """Tests use everything: a use in one says least about how the code is meant to be used."""
     name = path.name
     return ".test." in name or ".spec." in name or "__tests__" in path.parts
@@ -247,7 +247,7 @@ class Backward:
             same = 0 if set(item.site.filters) & columns else 1
             kind = _RANK.get(item.site.kind, 2)
             further = item.caller_of is not None
-            return (kind, same, further, _is_test(item.path), hops(path, item.path))
+            return (kind, same, further, is_test(item.path), hops(path, item.path))
 
         seen: set[tuple[Path, tuple[tuple[int, int], ...]]] = set()
         shown = 0
@@ -265,7 +265,7 @@ class Backward:
         """The distinct sites of a declaration's uses (``skip``: its own span), and its uses."""
         uses = every_use(self.references, path, name, self.documents)
         found: list[_Found] = []
-        for use in sorted(uses, key=lambda u: (_is_test(u.path), hops(path, u.path)))[:_MAX_FILES]:
+        for use in sorted(uses, key=lambda u: (is_test(u.path), hops(path, u.path)))[:_MAX_FILES]:
             use_src = use_source(use, path, src, self.lookup)
             if use_src is None:
                 continue
@@ -294,7 +294,7 @@ class Backward:
         done: set[tuple[Path, str, str | None]] = set()
         for item in found:
             inside = item.path == path and decl.start <= item.site.at < decl.end
-            if item.site.kind not in ("call", "validates") or inside or _is_test(item.path):
+            if item.site.kind not in ("call", "validates") or inside or is_test(item.path):
                 continue
             holder = enclosing_callable(item.src, item.site.at)
             if holder is None or (item.path, *holder) in done or len(done) >= _MAX_HOPS:
@@ -336,7 +336,7 @@ class Backward:
         for other in dict.fromkeys(files):
             if len(found) >= _MAX_SITES:
                 break
-            if _is_test(other):
+            if is_test(other):
                 continue
             other_src = self.lookup.source(other)
             if other_src is None:

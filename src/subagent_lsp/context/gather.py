@@ -8,7 +8,8 @@
 3. declarations of the same file that the enclosing code uses;
 4. project facts: framework versions, the Drizzle dialect, TypeScript module settings;
 what it reaches without importing it by name (`indirect.py`): the context a tRPC procedure
-reads as `ctx`, the modules a dependency-injection container hands it; and backward (`backward.py`): where the selection's declaration is registered, called, queried
+reads as `ctx`, the modules a dependency-injection container hands it, the procedures it calls
+through a router path (`procedures.py`); a selected procedure's callers; and backward (`backward.py`): where the selection's declaration is registered, called, queried
 or validated, the module augmentations it relies on, one sibling of the same shape.
 When the budget runs short, oversized items are shortened first (a class to its members'
 signatures), then the lowest priorities are shortened and dropped (the farthest first within a
@@ -44,6 +45,7 @@ from .indirect import injected_calls, procedure_context
 from .items import Context, ContextItem, estimate_tokens, fit
 from .modules import ModuleResolver
 from .packages import catalog_version, read_json
+from .procedures import called_procedures, procedure_callers
 from .references import ReferenceIndex
 from .symbols import Lookup
 
@@ -437,6 +439,7 @@ def gather_context(
         gatherer.follow(found, 2)
     procedure_context(gatherer, lookup, path, src, used, first_level)
     injected_calls(gatherer, lookup, references, path, src, (target.start, target.end))
+    called_procedures(gatherer, lookup, path, src, (target.start, target.end))
 
     own = declarations(src)
     for declared in own.values():
@@ -463,6 +466,7 @@ def gather_context(
     # Backward: where the selection's declaration is used, what types the members it uses.
     backward = Backward(gatherer, lookup, references, documents)
     notes = backward.gather(path, src, target, (start, end))
+    procedure_callers(gatherer, lookup, references, documents, path, src, (start, end))
 
     # Read once: the project facts and the database project both start from the package.json.
     facts = read_project_facts(path, roots)

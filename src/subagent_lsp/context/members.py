@@ -124,3 +124,11 @@ def method_calls(
 def normal_name(name: str) -> str:
     """A name as a container compares it with a file's: lower case, letters and digits only."""
     return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def name_keys(path: Path) -> set[str]:
+    """What a container may register a file as, normalised: its name without suffixes
+    (`bookings.repository.ts` for `bookingsRepository`) and after its folder's
+    (`bookings/repository.ts`). Names seldom change: asked without settling the index."""
+    stem = path.name.split(".d.ts")[0].rsplit(".", 1)[0]
+    return {normal_name(stem), normal_name(path.parent.name + stem)}

@@ -26,7 +26,7 @@ from pathlib import Path
 from ..exclusions import SKIPPED_DIRS, Exclusions
 from ..overlay import DocumentSnapshot
 from ..syntax.source import language_for
-from .members import normal_name
+from .members import name_keys, normal_name
 from .modules import ModuleResolver, TsConfig, candidates
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,8 @@ _EXPORT = re.compile(
     r"|default[ \t]+([A-Za-z_$][\w$]*)[ \t]*;?[ \t]*(?=\n)"  # 4: `export default name`
     r"|(declare[ \t]+(?:module|global))"  # 5: an augmentation
     r"|(?:declare[ \t]+)?(default[ \t]+)?(?:async[ \t]+)?(?:abstract[ \t]+)?"  # 6: default
-    r"(?:const|let|var|function\*?|class|interface|type|enum|namespace)[ \t]*([A-Za-z_$][\w$]*)?"
+    r"(?:const|let|var|function\*?|class|interface|type|enum|namespace)[ \t]*"
+    r"([A-Za-z_$][\w$]*|\{[^}]*\})?"  # 7: a name, or a destructuring's names
     r"|(default)\b"  # 8: an anonymous default export
     r")"
 )
@@ -153,7 +154,8 @@ def scan(text: str, stamp: object) -> FileRefs:
         elif match[5] is not None:
             augments = True
         elif match[7] is not None:
-            declared.add(match[7])
+            # A name, or those a destructuring binds: `{ a, b: c, d = 1 }` gives a, c and d.
+            declared.update(re.findall(r"([A-Za-z_$][\w$]*)\s*(?=[,}=]|$)", match[7]))
             if match[6]:
                 default = match[7]
         elif match[8] is not None and default is None:
@@ -328,8 +330,7 @@ class ReferenceIndex:
         self._named = defaultdict(list)
         for path, refs in self._files.items():
             self._add_uses(path, refs)
-            stem = path.name.split(".d.ts")[0].rsplit(".", 1)[0]
-            for key in {normal_name(stem), normal_name(path.parent.name + stem)}:
+            for key in name_keys(path):
                 self._named[key].append(path)
         self._stale = False
 
@@ -480,8 +481,7 @@ class ReferenceIndex:
             return sorted(p for p, refs in self._files.items() if name in refs.exports.declared)
 
     def files_named(self, name: str) -> list[Path] | None:
-        """Files named like ``name`` (`bookings.repository.ts`, `bookings/repository.ts` for
-        `bookingsRepository`); None until built. Not settled first: names seldom change."""
+        """Files named like ``name`` (see `members.name_keys`); None until built, unsettled."""
         if not self.ready:
             return None
         with self._lock:
