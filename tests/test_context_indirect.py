@@ -162,3 +162,12 @@ def test_a_schema_gets_the_callers_of_the_function_that_parses_with_it(tmp_path:
     (reason,) = [item.reason for item, _ in context.items if item.path == "src/routers/notes.ts"]
     assert "calls `listNotes`" in reason
     assert "which uses `ListNotesInput`" in reason
+
+
+def test_a_method_of_an_injected_service_class_is_found_in_the_file_named_like_it(
+    tmp_path: Path,
+) -> None:
+    root = _copy(tmp_path, "di-app")
+    shown = _shown(_gather(root, "src/modules/report/handler.ts", "return this.app"))
+    reason = shown[("src/modules/report/service.ts", "ReportService.summary")]
+    assert "`reportService` is injected" in reason

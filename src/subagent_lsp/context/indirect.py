@@ -6,7 +6,8 @@ base procedures: that factory (or type) is what `ctx.db` and `ctx.session` are, 
 imports are the ones behind them. A container (awilix's `loadModules`, a `Cradle` destructured
 in a function's parameters, `app.diContainer.cradle`) registers each module under its file's
 name, so `bookingsRepository.findManyByServiceIdAndTimeRange(…)` is the function of that name in
-`bookings.repository.ts`, found through the reference index's file names.
+`bookings.repository.ts`, and `this.articleService.listAndCount(…)` the method of the class in
+`article/service.ts`, found through the reference index's file names.
 Reads files: worker threads.
 """
 
@@ -18,8 +19,9 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from ..backend.trpc import context_type
-from ..syntax.declarations import Symbol, declarations
+from ..syntax.declarations import Declaration, Symbol, declarations
 from ..syntax.imports import imports
+from ..syntax.outline import declaration_node
 from ..syntax.source import SourceFile
 from ..syntax.tree import calls_in
 from .backward import hops
@@ -157,7 +159,23 @@ def _injected(
     nearest = sorted((p for p in candidates if p != path), key=lambda p: hops(path, p))
     for candidate in nearest[:_MAX_CANDIDATES]:
         candidate_src = lookup.source(candidate)
-        decl = declarations(candidate_src).get(method) if candidate_src is not None else None
-        if candidate_src is not None and decl is not None:
+        if candidate_src is None:
+            continue
+        decl = declarations(candidate_src).get(method) or _class_method(candidate_src, method)
+        if decl is not None:
             return Symbol(candidate, candidate_src, decl)
+    return None
+
+
+def _class_method(src: SourceFile, method: str) -> Declaration | None:
+    """A method of a class the file declares (`ArticleService.listAndCount`), as its own item."""
+    for decl in declarations(src).values():
+        node = declaration_node(src, decl) if decl.kind == "class" else None
+        body = node.child_by_field_name("body") if node is not None else None
+        for member in body.named_children if body is not None else []:
+            name = member.child_by_field_name("name")
+            if member.type == "method_definition" and name and src.node_text(name) == method:
+                start, end = src.node_span(member)
+                named = f"{decl.name}.{method}"
+                return Declaration(named, "method", start, end, None, False, None, None)
     return None
