@@ -128,3 +128,24 @@ def test_a_server_side_caller_gets_the_procedure_it_runs(project: Path) -> None:
     assert callers and callers[0].startswith("calls the procedure as `notes.mine`")
     # A client hook exported by destructuring (`export const { useTRPC } = …`) is followed.
     assert _reasons(mine, "src/client/note-list.tsx")
+
+
+def test_a_router_mounted_nowhere_gets_no_callers_by_a_bare_procedure_name(project: Path) -> None:
+    (project / "src/routers/drafts.ts").write_text(
+        'import { createRouter, publicProcedure } from "../trpc.js";\n\n'
+        "export const draftsRouter = createRouter({\n"
+        '  create: publicProcedure.mutation(() => "draft"),\n'
+        "});\n",
+        encoding="utf-8",
+    )
+    (project / "src/client/drafts.ts").write_text(
+        'import type { draftsRouter } from "../routers/drafts.js";\n\n'
+        "export type Drafts = typeof draftsRouter;\n"
+        "export const store = new Map<string, string>();\n"
+        'store.set("a", "b");\n'
+        "export const created = Object.create(null);\n",
+        encoding="utf-8",
+    )
+    context = _gather(project, "src/routers/drafts.ts", "create:")
+    reasons = _reasons(context, "src/client/drafts.ts")
+    assert not [r for r in reasons if r.startswith("calls the procedure")]

@@ -60,6 +60,8 @@ def procedure_callers(
     if call is None or found is None:
         return
     root, root_src, keys = _mounted(lookup, references, documents, path, src, *found)
+    if len(keys) < 2:
+        return  # a router mounted nowhere: `.create(` alone would match any object's
     schema = _input_name(src, call)
     *outer, last = [re.escape(key) for key in keys]
     pattern = re.compile(
