@@ -148,3 +148,46 @@ def test_a_call_is_shown_with_its_short_function_or_the_use_of_its_result(
     (use, *_) = occurrences(src, name)
     ((start, end),) = use_site(src, use, name).spans
     assert (src.line_of(start), src.line_of(end - 1)) == lines
+
+
+HANDLER_CALLS = [
+    (
+        'app.post("/check", async (request) => {\n'
+        "  const existing = await findOverlap(request.body);\n"
+        "  if (existing) return { conflict: true };\n"
+        "  return save(request.body);\n"
+        "});\n",
+        (1, 2),
+    ),
+    (
+        "export const r = router({\n"
+        "  check: publicProcedure.mutation(async ({ input }) => {\n"
+        "    const existing = await findOverlap(input);\n"
+        "    if (existing) throw new Error('overlap');\n"
+        "    return save(input);\n"
+        "  }),\n"
+        "});\n",
+        (2, 3),
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "lines"), HANDLER_CALLS)
+def test_a_call_in_a_handler_is_shown_with_how_its_result_is_used(
+    code: str, lines: tuple[int, int]
+) -> None:
+    src = SourceFile(code, "typescript")
+    (use, *_) = occurrences(src, "findOverlap")
+    *_, (start, end) = use_site(src, use, "findOverlap").spans
+    assert (src.line_of(start), src.line_of(end - 1)) == lines
+
+
+def test_a_short_router_is_shown_whole_around_the_entry_that_mounts_it() -> None:
+    entries = "".join(f"  e{n}: e{n}Router,\n" for n in range(20))
+    short = "export const appRouter = router({\n  auth: authRouter,\n  post: postRouter,\n});\n"
+    long = f"export const appRouter = router({{\n{entries}  post: postRouter,\n}});\n"
+    for code, lines in ((short, (0, 3)), (long, (21, 21))):
+        src = SourceFile(code, "typescript")
+        (use, *_) = occurrences(src, "postRouter")
+        ((start, end),) = use_site(src, use, "postRouter").spans
+        assert (src.line_of(start), src.line_of(end - 1)) == lines

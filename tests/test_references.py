@@ -105,6 +105,13 @@ def _gather(
             [],
         ),
         (
+            "export const { useApi, Provider: ApiProvider, retries = 3 } = makeClient();\n",
+            [],
+            {"useApi", "ApiProvider", "retries"},
+            None,
+            [],
+        ),
+        (
             "export default fp(async (app) => {});\n",
             [],
             set(),

@@ -1,9 +1,10 @@
 """Where a name is used, in backend terms: the registration, procedure, router entry, query,
 validation or call a use of a declaration is part of, with the guards and options that apply.
 
-A use is shown as its enclosing statement (a router entry for a router), never a whole
-function: for a use inside a route's handler, the registration's head (its path, options and
-hooks) is shown above it, since that is where the guard sits.
+A use is shown as its enclosing statement (a short router whole, else the entry that mounts
+it), never a whole function: for a use inside a route's handler, the registration's head (its
+path, options and hooks) is shown above it, since that is where the guard sits, and a call's
+result bound to a name comes with the statement that reads it.
 """
 
 from __future__ import annotations
@@ -186,7 +187,8 @@ def _site(src: SourceFile, use: Node, name: str) -> Site:
         if current.type == "pair" and crossed is None and _in_router(src, current):
             entry = current.child_by_field_name("key")
             label = f"tRPC router entry `{src.node_text(entry) if entry else '?'}`"
-            return Site("router", (src.node_span(current),), label, ())
+            # The whole router when it is short: its other entries are the paths beside it.
+            return Site("router", (_compact(src, _statement(current), use),), label, ())
     span = _compact(src, _statement(use), use)
     filters = _query_at(src, use, name)
     if filters is not None:
@@ -254,7 +256,7 @@ def _registration(
             return Site("validates", (*hooks, span), f"the schema of {shown}", guards)
         return Site(kind, (*hooks, span), shown, guards)
     # Inside the handler: the statement that uses it, under the registration's head.
-    inner = _compact(src, _statement(use), use)
+    inner = _with_result(src, use, _compact(src, _statement(use), use))
     filters = _query_at(src, use, name)
     what: SiteKind = "query" if filters is not None else "call"
     return Site(what, (*hooks, head, inner), f"in the handler of {shown}", guards, filters or ())
@@ -280,7 +282,7 @@ def _procedure(
         kind: SiteKind = "validates" if _in_input(src, use) else "procedure"
         span = (start, end) if _lines(src, start, end) <= _MAX_SITE_LINES else head
         return Site(kind, (span,), label, guards)
-    inner = _compact(src, _statement(use), use)
+    inner = _with_result(src, use, _compact(src, _statement(use), use))
     filters = _query_at(src, use, name)
     what: SiteKind = "query" if filters is not None else "call"
     return Site(what, (head, inner), f"in the handler of {label}", guards, filters or ())

@@ -1,7 +1,8 @@
 """Context that reaches back from the selection: where its declaration is registered, called,
 queried or validated (each site as its enclosing statement, with the guards and options that
-apply there and their definitions one level deep), the module augmentations that type the
-members it uses, and one sibling of the same shape.
+apply there and their definitions one level deep), and then the callers of the named functions
+it is called or validated in; the module augmentations that type the members it uses, and one
+sibling of the same shape.
 
 The workspace reference index says which files to look at; only those are parsed. Until the
 index is built, the context says what it could not include yet. Reads files: worker threads.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -29,10 +30,16 @@ from ..syntax.source import SourceFile, identifiers_in
 from ..syntax.targets import Target
 from .chain import Chain, chain_start, hook_members
 from .items import ContextItem
-from .members import folder_files, method_calls, owner_names, selected_method
+from .members import (
+    enclosing_callable,
+    folder_files,
+    method_calls,
+    owner_names,
+    selected_method,
+)
 from .references import ReferenceIndex, Use
 from .symbols import Lookup
-from .uses import every_use, excerpt, occurrences, use_source
+from .uses import every_use, excerpt, hops, is_test, occurrences, use_source
 
 _MAX_FILES = 24
 """Files that use the declaration, read to find its sites."""
@@ -40,6 +47,8 @@ _MAX_PER_FILE = 4
 _MAX_OCCURRENCES = 48
 """Uses read in one file to find its distinct sites."""
 _MAX_SITES = 6
+_MAX_HOPS = 2
+"""Functions the declaration is used in whose callers are looked for, and callers of each."""
 _MAX_GUARDS = 4
 _MAX_SIBLING_FILES = 30
 _MAX_AUGMENTATION_LINES = 40
@@ -68,6 +77,8 @@ class _Found:
     src: SourceFile
     use: Use
     site: Site
+    caller_of: str | None = None
+    """For a call of the function a use is in (see `_callers_of_callers`): that function."""
 
 
 def selected_declaration(src: SourceFile, target: Target) -> Declaration | None:
@@ -104,22 +115,6 @@ def _registration_call(src: SourceFile, at: int) -> Node | None:
                 return node
         node = node.parent
     return None
-
-
-def _is_test(path: Path) -> bool:
-    """Tests use everything: a use in one says least about how the code is meant to be used."""
-    name = path.name
-    return ".test." in name or ".spec." in name or "__tests__" in path.parts
-
-
-def _hops(a: Path, b: Path) -> int:
-    """Folders between two files: how far a use is from the selection."""
-    common = 0
-    for x, y in zip(a.parts, b.parts, strict=False):
-        if x != y:
-            break
-        common += 1
-    return len(a.parts) + len(b.parts) - 2 * common
 
 
 class Backward:
@@ -185,26 +180,10 @@ class Backward:
         decl: Declaration,
     ) -> list[_Found]:
         """The sites shown, best first."""
-        uses = every_use(self.references, path, decl.name, self.documents)
-        found: list[_Found] = []
-        for use in sorted(uses, key=lambda u: (_is_test(u.path), _hops(path, u.path)))[:_MAX_FILES]:
-            use_src = use_source(use, path, src, self.lookup)
-            if use_src is None:
-                continue
-            skip = (decl.start, decl.end) if use.path == path else None
-            name = use.local.rsplit(".", 1)[-1]
-            # A query names its table once per column: count sites, not names, per file.
-            spans: set[tuple[tuple[int, int], ...]] = set()
-            for node in occurrences(use_src, use.local, skip)[:_MAX_OCCURRENCES]:
-                # What a use is part of never changes with the parsed text: read it once.
-                memo = ("use site", node.start_byte, name)
-                site = use_src.remember(memo, lambda: use_site(use_src, node, name))  # noqa: B023
-                if site.spans not in spans:
-                    spans.add(site.spans)
-                    found.append(_Found(use.path, use_src, use, site))
-                if len(spans) >= _MAX_PER_FILE:
-                    break
+        skip = (decl.start, decl.end)
+        found, uses = self._use_sites(path, src, decl.name, skip)
         found += self._method_sites(path, src, target, decl, uses)
+        found += self._callers_of_callers(path, decl, found)
         table = table_of(decl, src)
         # The lines the developer selected (a cursor: its line), not the whole table.
         first, _ = src.line_span(src.line_of(selection[0]))
@@ -212,10 +191,11 @@ class Backward:
         selected = set(re.findall(r"[\w$]+", src.text[first:last]))  # column keys too
         columns = {c.name for c in table.columns} & selected if table is not None else set()
 
-        def rank(item: _Found) -> tuple[int, int, bool, int]:
+        def rank(item: _Found) -> tuple[int, int, bool, bool, int]:
             same = 0 if set(item.site.filters) & columns else 1
             kind = _RANK.get(item.site.kind, 2)
-            return (kind, same, _is_test(item.path), _hops(path, item.path))
+            further = item.caller_of is not None
+            return (kind, same, further, is_test(item.path), hops(path, item.path))
 
         seen: set[tuple[Path, tuple[tuple[int, int], ...]]] = set()
         shown: list[_Found] = []
@@ -270,6 +250,58 @@ class Backward:
             self.g.items.extend(chain.decorated(members, f"{self.g.display(path)}:{line}"))
         self.g.items.extend(chain.readers(path, src, decl.start, decl.end))
 
+    def _use_sites(
+        self, path: Path, src: SourceFile, name: str, skip: tuple[int, int]
+    ) -> tuple[list[_Found], list[Use]]:
+        """The distinct sites of a declaration's uses (``skip``: its own span), and its uses."""
+        uses = every_use(self.references, path, name, self.documents)
+        found: list[_Found] = []
+        for use in sorted(uses, key=lambda u: (is_test(u.path), hops(path, u.path)))[:_MAX_FILES]:
+            use_src = use_source(use, path, src, self.lookup)
+            if use_src is None:
+                continue
+            local = use.local.rsplit(".", 1)[-1]
+            # A query names its table once per column: count sites, not names, per file.
+            spans: set[tuple[tuple[int, int], ...]] = set()
+            own = skip if use.path == path else None
+            for node in occurrences(use_src, use.local, own)[:_MAX_OCCURRENCES]:
+                # What a use is part of never changes with the parsed text: read it once.
+                memo = ("use site", node.start_byte, local)
+                site = use_src.remember(memo, lambda: use_site(use_src, node, local))  # noqa: B023
+                if site.spans not in spans:
+                    spans.add(site.spans)
+                    found.append(_Found(use.path, use_src, use, site))
+                if len(spans) >= _MAX_PER_FILE:
+                    break
+        return found, uses
+
+    def _callers_of_callers(
+        self, path: Path, decl: Declaration, found: list[_Found]
+    ) -> list[_Found]:
+        """Calls of the named functions and methods the declaration is called or validated in
+        (a service method that hands over to a repository's, a verb that parses its input): their
+        callers decide what reaches it. Direct sites come first; these fill what is left."""
+        out: list[_Found] = []
+        done: set[tuple[Path, str, str | None]] = set()
+        for item in found:
+            inside = item.path == path and decl.start <= item.site.at < decl.end
+            if item.site.kind not in ("call", "validates") or inside or is_test(item.path):
+                continue
+            holder = enclosing_callable(item.src, item.site.at)
+            if holder is None or (item.path, *holder) in done or len(done) >= _MAX_HOPS:
+                continue
+            done.add((item.path, *holder))
+            name, owner = holder
+            if owner is None:
+                declared = declarations(item.src).get(name)
+                skip = (declared.start, declared.end) if declared is not None else (0, 0)
+                sites = self._use_sites(item.path, item.src, name, skip)[0]
+            else:
+                importers = every_use(self.references, item.path, owner, self.documents)
+                sites = self._method_calls(item.path, owner, name, {u.path for u in importers})
+            out += [replace(s, caller_of=name) for s in sites if s.site.kind != "use"][:_MAX_HOPS]
+        return out
+
     def _method_sites(
         self, path: Path, src: SourceFile, target: Target, decl: Declaration, uses: list[Use]
     ) -> list[_Found]:
@@ -281,14 +313,21 @@ class Backward:
             method = decl.name
         if method is None:
             return []
-        owners = owner_names(path, decl.name)
-        importers = {u.path for u in uses if u.path != path}
-        files = [*sorted(importers, key=lambda p: _hops(path, p)), *folder_files(path)]
+        return self._method_calls(path, decl.name, method, {u.path for u in uses})
+
+    def _method_calls(
+        self, path: Path, owner: str, method: str, importers: set[Path]
+    ) -> list[_Found]:
+        """Calls of ``owner``'s ``method`` in the files that import it (any receiver) and in its
+        folder (a receiver named after it)."""
+        owners = owner_names(path, owner)
+        importers.discard(path)
+        files = [*sorted(importers, key=lambda p: hops(path, p)), *folder_files(path)]
         found: list[_Found] = []
         for other in dict.fromkeys(files):
             if len(found) >= _MAX_SITES:
                 break
-            if _is_test(other):
+            if is_test(other):
                 continue
             other_src = self.lookup.source(other)
             if other_src is None:
@@ -305,7 +344,9 @@ class Backward:
         line = item.src.line_of(site.at) + 1
         if name == "default":  # an anonymous default export: the name its importer gives it
             name = item.use.local.rsplit(".", 1)[-1]
-        reason = _why(site, name, columns) + f" ({where}:{line})"
+        reason = _why(site, item.caller_of or name, columns) + f" ({where}:{line})"
+        if item.caller_of:
+            reason += f", which uses `{name}`"
         if item.use.via:
             reason += ", imported through " + ", ".join(
                 f"`{self.g.display(v)}`" for v in item.use.via

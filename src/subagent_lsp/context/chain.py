@@ -34,7 +34,7 @@ from .items import ContextItem
 from .mounts import Hop, Mounts, declaration_at
 from .references import ReferenceIndex
 from .symbols import Lookup
-from .uses import excerpt
+from .uses import excerpt, is_test
 
 _MAX_READERS = 2
 _MAX_FOLLOWERS = 2
@@ -46,10 +46,6 @@ _NOT_MEMBERS = frozenset({"addHook", "register", "get", "post", "put", "patch", 
 
 def _language(src: SourceFile) -> str:
     return "tsx" if src.language == "tsx" else "ts"
-
-
-def _is_test(path: Path) -> bool:
-    return ".test." in path.name or ".spec." in path.name or "__tests__" in path.parts
 
 
 class Chain:
@@ -215,7 +211,7 @@ class Chain:
             return items
         for member in added:
             files = self.references.files_where(lambda r: member in r.reads, self.documents)  # noqa: B023
-            for other in [f for f in files or [] if f != path and not _is_test(f)][:_MAX_READERS]:
+            for other in [f for f in files or [] if f != path and not is_test(f)][:_MAX_READERS]:
                 other_src = self.lookup.source(other)
                 if other_src is None:
                     continue

@@ -7,7 +7,9 @@
    a type there is derived from with `typeof`;
 3. declarations of the same file that the enclosing code uses;
 4. project facts: framework versions, the Drizzle dialect, TypeScript module settings;
-and backward (`backward.py`): where the selection's declaration is registered, called, queried
+what it reaches without importing it by name (`indirect.py`): the context a tRPC procedure
+reads as `ctx`, the modules a dependency-injection container hands it, the procedures it calls
+through a router path (`procedures.py`); a selected procedure's callers; and backward (`backward.py`): where the selection's declaration is registered, called, queried
 or validated, the module augmentations it relies on, one sibling of the same shape.
 When the budget runs short, oversized items are shortened first (a class to its members'
 signatures), then the lowest priorities are shortened and dropped (the farthest first within a
@@ -39,9 +41,11 @@ from ..syntax.targets import Target
 from ..syntax.tree import member_uses, type_query_names
 from .backward import Backward
 from .index import ProjectIndex
+from .indirect import injected_calls, procedure_context
 from .items import Context, ContextItem, estimate_tokens, fit
 from .modules import ModuleResolver
 from .packages import catalog_version, read_json
+from .procedures import called_procedures, procedure_callers
 from .references import ReferenceIndex
 from .symbols import Lookup
 
@@ -433,6 +437,9 @@ def gather_context(
                 first_level += gatherer.use_import(path, src, binding, span, 2, distance=1)
     for found in first_level:
         gatherer.follow(found, 2)
+    procedure_context(gatherer, lookup, path, src, used, first_level)
+    injected_calls(gatherer, lookup, references, path, src, (target.start, target.end))
+    called_procedures(gatherer, lookup, path, src, (target.start, target.end))
 
     own = declarations(src)
     for declared in own.values():
@@ -459,6 +466,7 @@ def gather_context(
     # Backward: where the selection's declaration is used, what types the members it uses.
     backward = Backward(gatherer, lookup, references, documents)
     notes = backward.gather(path, src, target, (start, end))
+    procedure_callers(gatherer, lookup, references, documents, path, src, (start, end))
 
     # Read once: the project facts and the database project both start from the package.json.
     facts = read_project_facts(path, roots)

@@ -27,6 +27,7 @@ from ..backend.plugins import DECORATE, INSTANCE_MEMBER
 from ..exclusions import SKIPPED_DIRS, Exclusions
 from ..overlay import DocumentSnapshot
 from ..syntax.source import language_for
+from .members import name_keys, normal_name
 from .modules import ModuleResolver, TsConfig, candidates
 
 log = logging.getLogger(__name__)
@@ -48,14 +49,11 @@ _EXPORT = re.compile(
     r"|default[ \t]+([A-Za-z_$][\w$]*)[ \t]*;?[ \t]*(?=\n)"  # 4: `export default name`
     r"|(declare[ \t]+(?:module|global))"  # 5: an augmentation
     r"|(?:declare[ \t]+)?(default[ \t]+)?(?:async[ \t]+)?(?:abstract[ \t]+)?"  # 6: default
-    r"(?:const|let|var|function\*?|class|interface|type|enum|namespace)[ \t]*([A-Za-z_$][\w$]*)?"
+    r"(?:const|let|var|function\*?|class|interface|type|enum|namespace)[ \t]*"
+    r"([A-Za-z_$][\w$]*|\{[^}]*\})?"  # 7: a name, or a destructuring's names
     r"|(default)\b"  # 8: an anonymous default export
     r")"
 )
-_AUGMENTS = re.compile(r"\ndeclare[ \t]+(?:module[ \t]+['\"]|global\b)")
-_NAME = re.compile(r"^export[ \t]+default[ \t]+([A-Za-z_$][\w$]*)[ \t]*;?[ \t]*$", re.M)
-_DEFAULT_ANY = re.compile(r"^export[ \t]+default\b", re.M)
-_LOCAL_EXPORTS = re.compile(r"^export[ \t]+(?:type[ \t]*)?\{([^}]*)\}[ \t]*;?[ \t]*$", re.M)
 _AUGMENTS = re.compile(r"^(?:export[ \t]+)?declare[ \t]+(?:module[ \t]+['\"]|global\b)", re.M)
 _NAME = re.compile(r"^[A-Za-z_$][\w$]*$")
 
@@ -161,7 +159,8 @@ def scan(text: str, stamp: object) -> FileRefs:
         elif match[5] is not None:
             augments = True
         elif match[7] is not None:
-            declared.add(match[7])
+            # A name, or those a destructuring binds: `{ a, b: c, d = 1 }` gives a, c and d.
+            declared.update(re.findall(r"([A-Za-z_$][\w$]*)\s*(?=[,}=]|$)", match[7]))
             if match[6]:
                 default = match[7]
         elif (match[8] or match[6]) and default is None:  # `export default function (`
@@ -196,6 +195,7 @@ class ReferenceIndex:
         """(importing file, namespace, module, names used through it): `import * as ns`."""
         self._origins: dict[tuple[Path, str], tuple[tuple[Path, str], tuple[Path, ...]] | None]
         self._origins = {}
+        self._named: dict[str, list[Path]] = {}  # see `files_named`
         self._pending: set[Path] = set()
         self._stale = True
         self._ready = threading.Event()
@@ -335,8 +335,11 @@ class ReferenceIndex:
         self._origins = {}
         self._users = defaultdict(list)
         self._namespaces = []
+        self._named = defaultdict(list)
         for path, refs in self._files.items():
             self._add_uses(path, refs)
+            for key in name_keys(path):
+                self._named[key].append(path)
         self._stale = False
 
     def _add_uses(self, path: Path, refs: FileRefs) -> None:
@@ -480,6 +483,13 @@ class ReferenceIndex:
     ) -> list[Path] | None:
         """The files that declare ``name`` at their top level; None until the index is built."""
         return self.files_where(lambda refs: name in refs.exports.declared, documents)
+
+    def files_named(self, name: str) -> list[Path] | None:
+        """Files named like ``name`` (see `members.name_keys`); None until built, unsettled."""
+        if not self.ready:
+            return None
+        with self._lock:
+            return sorted(self._named.get(normal_name(name), ()))
 
     def augmenting_files(self, documents: Mapping[Path, DocumentSnapshot]) -> list[Path] | None:
         """Files with `declare module '…'` or `declare global` blocks; None until built."""

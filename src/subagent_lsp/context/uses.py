@@ -92,3 +92,19 @@ def excerpt(src: SourceFile, spans: tuple[tuple[int, int], ...]) -> str:
             start, end = src.line_span(line)
             out.append(f"{line + 1:>{width}}| {src.text[start:end]}")
     return "\n".join(out)
+
+
+def is_test(path: Path) -> bool:
+    """Tests use everything: a use in one says least about how the code is meant to be used."""
+    name = path.name
+    return ".test." in name or ".spec." in name or "__tests__" in path.parts
+
+
+def hops(a: Path, b: Path) -> int:
+    """Folders between two files: how far a use is from the selection."""
+    common = 0
+    for x, y in zip(a.parts, b.parts, strict=False):
+        if x != y:
+            break
+        common += 1
+    return len(a.parts) + len(b.parts) - 2 * common

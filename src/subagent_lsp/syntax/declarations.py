@@ -205,12 +205,9 @@ def _read_declarations(src: SourceFile) -> tuple[dict[str, Declaration], dict[st
         body_start = _body_start(src, node)
         if kind == "variable":
             for declarator in (c for c in node.named_children if c.type == "variable_declarator"):
-                name_node = declarator.child_by_field_name("name")
-                if name_node is None or name_node.type != "identifier":
-                    continue
                 calls, first = _outer_call(declarator.child_by_field_name("value"), src)
-                name = src.node_text(name_node)
-                put(Declaration(name, kind, start, end, body_start, exported, calls, first))
+                for name in _bound_names(declarator.child_by_field_name("name"), src):
+                    put(Declaration(name, kind, start, end, body_start, exported, calls, first))
         else:
             name_node = node.child_by_field_name("name")
             if name_node is None:
@@ -221,6 +218,22 @@ def _read_declarations(src: SourceFile) -> tuple[dict[str, Declaration], dict[st
         if local in found and exported_as not in found:
             found[exported_as] = replace(found[local], exported=True)
     return found, types
+
+
+def _bound_names(node: Node | None, src: SourceFile) -> list[str]:
+    """The names a declarator binds: `x`, or those of a destructuring at the top level
+    (`const { useTRPC, TRPCProvider } = createTRPCContext()`)."""
+    if node is None:
+        return []
+    if node.type in ("identifier", "shorthand_property_identifier_pattern"):
+        return [src.node_text(node)]
+    if node.type == "pair_pattern":
+        return _bound_names(node.child_by_field_name("value"), src)
+    if node.type == "object_assignment_pattern":
+        return _bound_names(node.child_by_field_name("left"), src)
+    if node.type in ("object_pattern", "array_pattern"):
+        return [name for child in node.named_children for name in _bound_names(child, src)]
+    return []
 
 
 def reexports(src: SourceFile) -> list[ReExport]:
