@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -29,12 +28,15 @@ from ..syntax.source import SourceFile, identifiers_in
 from ..syntax.targets import Target
 from .items import ContextItem
 from .members import folder_files, method_calls, owner_names, selected_method
+from .ranking import RANK, Found, hops, is_test, rank_sites
 from .references import ReferenceIndex, Use
 from .symbols import Lookup
 
 _MAX_FILES = 24
 """Files that use the declaration, read to find its sites."""
 _MAX_PER_FILE = 4
+_MAX_QUERIES_PER_FILE = 8
+"""For a table: a repository file holds most of its queries, each of a shape of its own."""
 _MAX_OCCURRENCES = 48
 """Uses read in one file to find its distinct sites."""
 _MAX_SITES = 6
@@ -45,7 +47,6 @@ _USE_NODES = frozenset(
     {"identifier", "type_identifier", "shorthand_property_identifier", "property_identifier"}
 )
 _PROPERTIES = "(member_expression property: (property_identifier) @p)"
-_RANK = {"route": 0, "plugin": 0, "procedure": 0, "router": 0, "validates": 1, "query": 1}
 
 
 class Gatherer(Protocol):
@@ -61,14 +62,6 @@ class Gatherer(Protocol):
         reason: str,
         distance: int = 0,
     ) -> bool: ...
-
-
-@dataclass(frozen=True)
-class _Found:
-    path: Path
-    src: SourceFile
-    use: Use
-    site: Site
 
 
 def selected_declaration(src: SourceFile, target: Target) -> Declaration | None:
@@ -153,22 +146,6 @@ def _ancestors(node: Node) -> list[Node]:
     return out
 
 
-def _is_test(path: Path) -> bool:
-    """Tests use everything: a use in one says least about how the code is meant to be used."""
-    name = path.name
-    return ".test." in name or ".spec." in name or "__tests__" in path.parts
-
-
-def _hops(a: Path, b: Path) -> int:
-    """Folders between two files: how far a use is from the selection."""
-    common = 0
-    for x, y in zip(a.parts, b.parts, strict=False):
-        if x != y:
-            break
-        common += 1
-    return len(a.parts) + len(b.parts) - 2 * common
-
-
 class Backward:
     def __init__(
         self,
@@ -229,8 +206,10 @@ class Backward:
         decl: Declaration,
     ) -> None:
         uses = every_use(self.references, path, decl.name, self.documents)
-        found: list[_Found] = []
-        for use in sorted(uses, key=lambda u: (_is_test(u.path), _hops(path, u.path)))[:_MAX_FILES]:
+        table = table_of(decl, src)
+        per_file = _MAX_QUERIES_PER_FILE if table is not None else _MAX_PER_FILE
+        found: list[Found] = []
+        for use in sorted(uses, key=lambda u: (is_test(u.path), hops(path, u.path)))[:_MAX_FILES]:
             use_src = use_source(use, path, src, self.lookup)
             if use_src is None:
                 continue
@@ -244,25 +223,20 @@ class Backward:
                 site = use_src.remember(memo, lambda: use_site(use_src, node, name))  # noqa: B023
                 if site.spans not in spans:
                     spans.add(site.spans)
-                    found.append(_Found(use.path, use_src, use, site))
-                if len(spans) >= _MAX_PER_FILE:
+                    found.append(Found(use.path, use_src, use, site))
+                if len(spans) >= per_file:
                     break
         found += self._method_sites(path, src, target, decl, uses)
-        table = table_of(decl, src)
         # The lines the developer selected (a cursor: its line), not the whole table.
         first, _ = src.line_span(src.line_of(selection[0]))
         _, last = src.line_span(src.line_of(max(selection[1] - 1, selection[0])))
         selected = set(re.findall(r"[\w$]+", src.text[first:last]))  # column keys too
         columns = {c.name for c in table.columns} & selected if table is not None else set()
-
-        def rank(item: _Found) -> tuple[int, int, bool, int]:
-            same = 0 if set(item.site.filters) & columns else 1
-            kind = _RANK.get(item.site.kind, 2)
-            return (kind, same, _is_test(item.path), _hops(path, item.path))
-
+        packages = self.lookup.index.resolver.packages.of_file(path) if table is not None else {}
+        ranked = rank_sites(found, path, table, columns, [p.folder for p in packages.values()])
         seen: set[tuple[Path, tuple[tuple[int, int], ...]]] = set()
         shown = 0
-        for item in sorted(found, key=rank):
+        for item in ranked:
             key = (item.path, item.site.spans)
             if key in seen or shown >= _MAX_SITES:
                 continue
@@ -272,7 +246,7 @@ class Backward:
 
     def _method_sites(
         self, path: Path, src: SourceFile, target: Target, decl: Declaration, uses: list[Use]
-    ) -> list[_Found]:
+    ) -> list[Found]:
         """Calls of the selected method through an object (see `members.py`); for a function that
         is not exported, calls through an object named after its file (a container's)."""
         method = selected_method(src, target)
@@ -283,12 +257,12 @@ class Backward:
             return []
         owners = owner_names(path, decl.name)
         importers = {u.path for u in uses if u.path != path}
-        files = [*sorted(importers, key=lambda p: _hops(path, p)), *folder_files(path)]
-        found: list[_Found] = []
+        files = [*sorted(importers, key=lambda p: hops(path, p)), *folder_files(path)]
+        found: list[Found] = []
         for other in dict.fromkeys(files):
             if len(found) >= _MAX_SITES:
                 break
-            if _is_test(other):
+            if is_test(other):
                 continue
             other_src = self.lookup.source(other)
             if other_src is None:
@@ -297,18 +271,21 @@ class Backward:
             for node in method_calls(other_src, method, wanted, None)[:_MAX_PER_FILE]:
                 memo = ("use site", node.start_byte, method)
                 site = other_src.remember(memo, lambda: use_site(other_src, node, method))  # noqa: B023
-                found.append(_Found(other, other_src, Use(other, method), site))
+                found.append(Found(other, other_src, Use(other, method), site))
         return found
 
-    def _site_item(self, item: _Found, name: str, columns: set[str]) -> None:
+    def _site_item(self, item: Found, name: str, columns: set[str]) -> None:
         site, where = item.site, self.g.display(item.path)
         line = item.src.line_of(site.at) + 1
         reason = _why(site, name, columns) + f" ({where}:{line})"
+        if site.kind == "use" and "." not in item.use.local and item.use.local != name:
+            # `import * as schema` passed on whole: a drizzle client loading every table.
+            reason = f"uses the module of `{name}` whole, as `{item.use.local}` ({where}:{line})"
         if item.use.via:
             reason += ", imported through " + ", ".join(
                 f"`{self.g.display(v)}`" for v in item.use.via
             )
-        priority = 2 if site.kind in _RANK else 3
+        priority = 2 if site.kind in RANK else 3
         text = redact(excerpt(item.src, site.spans))
         language = "tsx" if item.src.language == "tsx" else "ts"
         self.g.items.append(
@@ -433,7 +410,9 @@ def _why(site: Site, name: str, columns: set[str]) -> str:
         filters = ", ".join(site.filters)
         same = " (the selection's columns)" if set(site.filters) & columns else ""
         where = f" {site.label}" if "handler" in site.label else ""
-        return f"a query on `{name}`{where}" + (f" filtering {filters}{same}" if filters else "")
+        order = f", sorting by {', '.join(site.order)}" if site.order else ""
+        text = f" filtering {filters}{same}" if filters else ""
+        return f"a query on `{name}`{where}{text}{order}"
     return reasons[site.kind]()
 
 

@@ -1,0 +1,122 @@
+"""A table's context in a monorepo: the queries an engineer adding indexes reads (one of each
+shape, the apps that query it each shown, key lookups last), found through barrels that bind a
+namespace (`export * as schema`), and the client that loads the schema module whole."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from subagent_lsp.context.gather import gather_context
+from subagent_lsp.context.index import ProjectIndex
+from subagent_lsp.context.items import Context
+from subagent_lsp.context.references import ReferenceIndex
+from subagent_lsp.context.scan import scan
+from subagent_lsp.exclusions import Exclusions
+from subagent_lsp.overlay import DocumentSnapshot
+from tests.helpers import FIXTURES
+
+TABLE = "packages/db/src/schema/tickets.ts"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "helpdesk"
+    shutil.copytree(FIXTURES / "tables-monorepo", root)
+    return root.resolve()
+
+
+def _index(root: Path) -> tuple[ProjectIndex, ReferenceIndex]:
+    index = ProjectIndex([root])
+    refs = ReferenceIndex((root,), index.resolver, Exclusions((root,)))
+    refs.build()
+    return index, refs
+
+
+def _gather(root: Path, relative: str, needle: str) -> Context:
+    index, refs = _index(root)
+    path = root / relative
+    src = index.source(path, {})
+    assert src is not None
+    at = src.text.index(needle)
+    _, context = gather_context(
+        path,
+        src,
+        at,
+        at,
+        index=index,
+        documents={},
+        exclusions=Exclusions((root,)),
+        budget=6000,
+        references=refs,
+    )
+    return context
+
+
+@pytest.mark.parametrize(
+    ("text", "namespaces", "whole"),
+    [
+        ('export * as schema from "./schema";\n', (("schema", "./schema"),), frozenset()),
+        # Used as `schema.x` only: not whole.
+        ('import * as schema from "./schema";\nuse(schema.tickets);\n', (), frozenset()),
+        # Passed on as it is.
+        (
+            'import * as schema from "./schema";\nexport const db = drizzle(c, { schema });\n',
+            (),
+            frozenset({"schema"}),
+        ),
+        # A module specifier or a string that ends in the name does not use it.
+        (
+            'import * as schema from "./schema";\nimport { x } from "@acme/db/src/schema";\n'
+            'const s = "schema";\n',
+            (),
+            frozenset(),
+        ),
+    ],
+)
+def test_scan_reads_namespace_exports_and_namespaces_used_whole(
+    text: str, namespaces: tuple[tuple[str, str], ...], whole: frozenset[str]
+) -> None:
+    refs = scan(text, None)
+    assert refs.exports.namespaces == namespaces
+    assert refs.whole == whole
+
+
+def test_a_table_is_used_through_a_barrels_namespace_and_by_the_client_loading_it(
+    project: Path,
+) -> None:
+    _, refs = _index(project)
+    found = refs.uses(project / TABLE, "tickets", {})
+    assert found is not None
+    uses = {(use.path.relative_to(project).as_posix(), use.local) for use in found}
+    # `import { schema } from "@acme/db"`, where the barrel says `export * as schema`.
+    assert ("apps/worker/src/open.ts", "schema.tickets") in uses
+    # `import * as schema` handed whole to `drizzle(…, { schema })`.
+    assert ("packages/db/src/client.ts", "schema") in uses
+    # An edit that stops using the namespace is read again.
+    worker = project / "apps/worker/src/open.ts"
+    documents = {worker: DocumentSnapshot('import { db, schema } from "@acme/db";\n', 2)}
+    refs.changed([worker])
+    again = refs.uses(project / TABLE, "tickets", documents) or []
+    assert "apps/worker/src/open.ts" not in {u.path.relative_to(project).as_posix() for u in again}
+
+
+def test_a_tables_queries_come_one_per_shape_and_app_before_key_lookups(project: Path) -> None:
+    context = _gather(project, TABLE, "export const tickets")
+    usages = [item for item, form in context.items if item.kind == "usage" and form == "full"]
+    assert [item.path for item in usages] == [
+        "packages/services/src/tickets/list.ts",  # built conditions, sorted
+        "apps/worker/src/open.ts",  # another app, through `schema.tickets`
+        "apps/api/src/routes/tickets.ts",  # a third
+        "packages/services/src/tickets/mine.ts",  # a second of its package
+        "packages/services/src/tickets/get.ts",  # by the primary key
+        "packages/db/src/client.ts",  # the module loaded whole
+    ]
+    listed = usages[0]
+    assert "filtering workspaceId, assigneeId, openedAt, sorting by openedAt" in listed.reason
+    # Shown from where its conditions are built, through the `Promise.all` it runs in.
+    assert "const conditions: SQL[]" in listed.text and ".orderBy(desc(" in listed.text
+    assert "uses the module of `tickets` whole, as `schema`" in usages[-1].reason
+    assert 'casing: "snake_case"' in usages[-1].text
