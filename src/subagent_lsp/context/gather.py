@@ -92,7 +92,9 @@ class _Gatherer:
             return False
         self.seen.add(key)
         decl = found.declaration
-        if declares_schema(decl):
+        if declares_schema(decl) and distance <= 1:
+            # A table the selection names; not one a table it names refers to: the indexes of
+            # those are a lookup away, and would crowd out the ones in play.
             table = table_of(decl, found.source)
             if table is not None:
                 self.tables.add(table.sql_name)
