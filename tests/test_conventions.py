@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from subagent_lsp.actions import INTENTS
 from subagent_lsp.context.conventions import conventions, render
 
 
@@ -142,3 +143,34 @@ def test_a_long_file_is_cut_to_the_sections_of_the_files_area(
     for text in hidden:
         assert text not in rendered, text
     assert (len(rendered) + 3) // 4 <= 250 + 20, "the share, give or take the block's own title"
+
+
+_RULES = (
+    "# Project\nRead this first.\n\n"
+    "## Style\n" + "Prefer small functions over clever ones.\n" * 40 + "\n"
+    "## Database operations\n" + "Every query goes through a repository.\n" * 10 + "\n"
+    "## Error handling\n" + "Throw the domain errors, never a bare Error.\n" * 20 + "\n"
+    "## Routes\n" + "Every route validates its input.\n" * 15
+)
+
+
+@pytest.mark.parametrize(
+    ("intent", "shown", "hidden"),
+    [
+        # The menu's own instruction: its words name the section, the most of them first.
+        ("error-handling", ["## Error handling", "Throw the domain errors"], ["## Style"]),
+        ("optimize-query", ["## Database operations"], ["## Error handling", "## Style"]),
+    ],
+)
+def test_a_long_file_is_cut_to_the_sections_the_task_is_about(
+    tmp_path: Path, intent: str, shown: list[str], hidden: list[str]
+) -> None:
+    _write(tmp_path, {"CLAUDE.md": _RULES})
+    found = conventions(tmp_path / "src/util.ts", tmp_path, (tmp_path,))
+    task = next(item.instruction for item in INTENTS if item.id == intent)
+    rendered = render(found, budget_tokens=300, file="src/util.ts", task=task)
+    assert rendered is not None
+    for text in shown:
+        assert text in rendered, text
+    for text in hidden:
+        assert text not in rendered, text

@@ -131,7 +131,7 @@ async def prepare(job: ActionJob, settings: Settings, workspace: WorkspaceView) 
     found = await asyncio.to_thread(conventions, job.path, top, workspace.roots)
     # A share of the budget of their own, so rules never crowd out the code.
     shown = display_path(job.path, home_first(workspace.roots, job.path)[:1])
-    rules = render_conventions(found, settings.context_tokens // 4, shown)
+    rules = render_conventions(found, settings.context_tokens // 4, shown, job.instruction)
     return build_request(
         agent=job.agent,
         model=settings.model_for(job.agent.model, job.action_id),
