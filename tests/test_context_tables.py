@@ -9,13 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from subagent_lsp.backend.targets import target_at
 from subagent_lsp.context.gather import gather_context
 from subagent_lsp.context.index import ProjectIndex
 from subagent_lsp.context.items import Context
 from subagent_lsp.context.references import ReferenceIndex
+from subagent_lsp.context.related import selection_queries
 from subagent_lsp.context.scan import scan
 from subagent_lsp.exclusions import Exclusions
 from subagent_lsp.overlay import DocumentSnapshot
+from subagent_lsp.syntax.source import SourceFile
 from tests.helpers import FIXTURES
 
 TABLE = "packages/db/src/schema/tickets.ts"
@@ -120,3 +123,29 @@ def test_a_tables_queries_come_one_per_shape_and_app_before_key_lookups(project:
     assert "const conditions: SQL[]" in listed.text and ".orderBy(desc(" in listed.text
     assert "uses the module of `tickets` whole, as `schema`" in usages[-1].reason
     assert 'casing: "snake_case"' in usages[-1].text
+
+
+def test_a_query_written_inline_is_sent_with_the_function_that_already_makes_it(
+    project: Path,
+) -> None:
+    context = _gather(project, "apps/api/src/routes/tickets.ts", "return db")
+    related = [item for item, _ in context.items if "also queries" in item.reason]
+    # Named like the selection and exported; `getTicket` reads by the primary key, and
+    # `ticketsOf` is named less like it.
+    assert [(item.path, item.symbol) for item in related] == [
+        ("packages/services/src/tickets/list.ts", "listTickets")
+    ]
+    assert "filtering assigneeId, openedAt, workspaceId" in related[0].reason
+    assert "export async function listTickets" in related[0].text
+    assert "return rows;" in related[0].text
+
+
+def test_a_query_no_other_function_makes_has_nothing_related(project: Path) -> None:
+    # Filtering workspace, assignee and date: no other function filters on all three.
+    context = _gather(project, "packages/services/src/tickets/list.ts", "await Promise.all")
+    assert any("also queries" in item.reason for item, _ in context.items) is False
+    # It was looked for: the selection's query is read, with the conditions built before it.
+    src = SourceFile((project / "packages/services/src/tickets/list.ts").read_text(), "typescript")
+    at = src.text.index("await Promise.all")
+    queried = selection_queries(src, target_at(src, at, at))
+    assert queried == {"tickets": {"workspaceId", "assigneeId", "openedAt"}}

@@ -43,6 +43,7 @@ from .items import Context, ContextItem, estimate_tokens, fit
 from .modules import ModuleResolver
 from .packages import catalog_version, read_json
 from .references import ReferenceIndex
+from .related import related_items, same_queries
 from .symbols import Lookup
 
 _SELECTION_CONTEXT_LINES = 25
@@ -75,6 +76,8 @@ class _Gatherer:
         """SQL names of the tables in play, for the database project's facts."""
         self.selected_tables: set[str] = set()
         """Those of them that the selection declares."""
+        self.named: dict[str, Symbol] = {}
+        """The declarations the selection names, found already, by name."""
 
     def display(self, path: Path) -> str:
         return display_path(path, self.roots)
@@ -92,6 +95,8 @@ class _Gatherer:
             return False
         self.seen.add(key)
         decl = found.declaration
+        if distance <= 1:
+            self.named.setdefault(decl.name, found)
         if declares_schema(decl) and distance <= 1:
             # A table the selection names; not one a table it names refers to: the indexes of
             # those are a lookup away, and would crowd out the ones in play.
@@ -461,6 +466,9 @@ def gather_context(
     # Backward: where the selection's declaration is used, what types the members it uses.
     backward = Backward(gatherer, lookup, references, documents)
     notes = backward.gather(path, src, target, (start, end))
+    known = {**gatherer.named, **{n: Symbol(path, src, d) for n, d in own.items()}}
+    same = same_queries(path, target, src, known, lookup, references, documents)
+    items += related_items(same, gatherer.display)
 
     # Read once: the project facts and the database project both start from the package.json.
     facts = read_project_facts(path, roots)
