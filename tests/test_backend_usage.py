@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from subagent_lsp.backend.queries import read_query
 from subagent_lsp.backend.usage import use_site
 from subagent_lsp.context.backward import occurrences
 from subagent_lsp.syntax.source import SourceFile
@@ -235,3 +236,21 @@ def test_a_schema_typing_a_functions_parameter_is_shown_with_the_function() -> N
     site = use_site(src, use, "updateSchema")
     ((start, end),) = site.spans
     assert (site.kind, src.line_of(start), src.line_of(end - 1)) == ("use", 1, 3)
+
+
+@pytest.mark.parametrize(
+    ("code", "written"),
+    [
+        (
+            "db.update(items).set({ title: t, ownerId }).where(eq(items.id, id))",
+            ["title", "ownerId"],
+        ),
+        ("db.insert(items).values({ title: t })", ["title"]),
+        ("db.select().from(items)", []),
+    ],
+)
+def test_a_write_says_which_columns_it_writes(code: str, written: list[str]) -> None:
+    src = SourceFile(f"{code};\n", "typescript")
+    call = src.tree.root_node.named_children[0].named_children[0]
+    query = read_query(call, src)
+    assert query is not None and query.written == written

@@ -149,3 +149,38 @@ def test_a_query_no_other_function_makes_has_nothing_related(project: Path) -> N
     at = src.text.index("await Promise.all")
     queried = selection_queries(src, target_at(src, at, at))
     assert queried == {"tickets": {"workspaceId", "assigneeId", "openedAt"}}
+
+
+def test_a_schema_is_sent_with_the_table_columns_its_keys_write(project: Path) -> None:
+    folder = project / "packages/services/src/tickets"
+    (folder / "schemas.ts").write_text(
+        'import { z } from "zod";\n\n'
+        "export const updateTicketSchema = z.object({\n"
+        "  id: z.number(),\n"
+        "  title: z.string(),\n"
+        "  assigneeId: z.number().nullable(),\n"
+        "});\n",
+        encoding="utf-8",
+    )
+    (folder / "update.ts").write_text(
+        'import type { z } from "zod";\n'
+        'import { db, eq } from "@acme/db";\n'
+        'import { tickets } from "@acme/db/src/schema";\n'
+        'import type { updateTicketSchema } from "./schemas";\n\n'
+        "export async function updateTicket(input: z.infer<typeof updateTicketSchema>) {\n"
+        "  await db\n"
+        "    .update(tickets)\n"
+        "    .set({ title: input.title, assigneeId: input.assigneeId })\n"
+        "    .where(eq(tickets.id, input.id))\n"
+        "    .run();\n"
+        "}\n",
+        encoding="utf-8",
+    )
+    context = _gather(project, "packages/services/src/tickets/schemas.ts", "title: z")
+    (columns,) = [item for item, _ in context.items if "writes through an update" in item.reason]
+    assert columns.path == TABLE and columns.symbol == "tickets"
+    assert "`assigneeId`, `title`" in columns.reason
+    # From the first column written to the last, as the table declares them.
+    assert columns.text.splitlines()[0].endswith('title: text("title").notNull(),')
+    assert columns.text.splitlines()[-1].endswith('assigneeId: integer("assignee_id"),')
+    assert "closedAt" not in columns.text

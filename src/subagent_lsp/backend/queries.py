@@ -101,6 +101,8 @@ class Query:
     loads: list[Load] = field(default_factory=list)
     bound: list[str] = field(default_factory=list)
     """Names of the query's function its conditions were kept in first (`whereClause`)."""
+    written: list[str] = field(default_factory=list)
+    """The columns an insert's `.values({...})` or an update's `.set({...})` writes."""
 
     @property
     def filters(self) -> list[Column]:
@@ -274,6 +276,8 @@ def read_query(top: Node, src: SourceFile) -> Query | None:
         first = _cast_away(arguments(args)[0]) if arguments(args) else None
         if name in OPERATIONS:
             query.operation = name
+        if name in ("values", "set") and first is not None:
+            query.written += [key for key in object_entries(first, src) if key not in query.written]
         if name in _TABLE_METHODS and first is not None and first.type in _NAMES:
             table = src.node_text(first).rsplit(".", 1)[-1]
             if table not in query.tables:

@@ -26,11 +26,12 @@ from ..syntax.declarations import Declaration, Symbol, declarations
 from ..syntax.imports import imports
 from ..syntax.source import SourceFile, identifiers_in
 from ..syntax.targets import Target
-from .items import ContextItem
+from .items import ContextItem, excerpt
 from .members import folder_files, method_calls, owner_names, selected_method
 from .ranking import RANK, Found, hops, is_test, rank_sites
 from .references import ReferenceIndex, Use
 from .symbols import Lookup
+from .written import written_columns
 
 _MAX_FILES = 24
 """Files that use the declaration, read to find its sites."""
@@ -70,26 +71,6 @@ def selected_declaration(src: SourceFile, target: Target) -> Declaration | None:
         d for d in declarations(src).values() if d.start <= target.start and target.end <= d.end
     ]
     return min(inside, key=lambda d: d.end - d.start) if inside else None
-
-
-def excerpt(src: SourceFile, spans: tuple[tuple[int, int], ...]) -> str:
-    """The lines of the spans with 1-based numbers, `…` where lines are skipped."""
-    ranges: list[list[int]] = []
-    for start, end in sorted(spans):
-        first, last = src.line_of(start), src.line_of(max(end - 1, start))
-        if ranges and first <= ranges[-1][1] + 1:
-            ranges[-1][1] = max(ranges[-1][1], last)
-        else:
-            ranges.append([first, last])
-    width = len(str(ranges[-1][1] + 1)) if ranges else 1
-    out: list[str] = []
-    for first, last in ranges:
-        if out:
-            out.append(" " * width + "| …")
-        for line in range(first, last + 1):
-            start, end = src.line_span(line)
-            out.append(f"{line + 1:>{width}}| {src.text[start:end]}")
-    return "\n".join(out)
 
 
 def every_use(
@@ -235,14 +216,15 @@ class Backward:
         packages = self.lookup.index.resolver.packages.of_file(path) if table is not None else {}
         ranked = rank_sites(found, path, table, columns, [p.folder for p in packages.values()])
         seen: set[tuple[Path, tuple[tuple[int, int], ...]]] = set()
-        shown = 0
+        listed: list[Found] = []
         for item in ranked:
             key = (item.path, item.site.spans)
-            if key in seen or shown >= _MAX_SITES:
+            if key in seen or len(listed) >= _MAX_SITES:
                 continue
             seen.add(key)
-            shown += 1
+            listed.append(item)
             self._site_item(item, decl.name, columns)
+        self.g.items += written_columns(decl, src, listed, self.lookup, self.g.display)
 
     def _method_sites(
         self, path: Path, src: SourceFile, target: Target, decl: Declaration, uses: list[Use]

@@ -21,8 +21,8 @@ from ..syntax.declarations import Symbol
 from ..syntax.source import SourceFile
 from ..syntax.targets import Target
 from ..syntax.tree import FUNCTIONS, ancestors, calls_in
-from .backward import every_use, excerpt, occurrences
-from .items import ContextItem
+from .backward import every_use, occurrences
+from .items import ContextItem, excerpt
 from .ranking import hops, is_test
 from .references import ReferenceIndex
 from .symbols import Lookup
