@@ -184,3 +184,10 @@ def test_a_schema_is_sent_with_the_table_columns_its_keys_write(project: Path) -
     assert columns.text.splitlines()[0].endswith('title: text("title").notNull(),')
     assert columns.text.splitlines()[-1].endswith('assigneeId: integer("assignee_id"),')
     assert "closedAt" not in columns.text
+
+
+def test_the_context_names_the_other_packages_the_selection_calls(project: Path) -> None:
+    context = _gather(project, "apps/api/src/routes/tickets.ts", "return db")
+    assert context.packages == (project / "packages/db",)
+    # Within its own package, nothing is called from elsewhere.
+    assert _gather(project, "packages/db/src/client.ts", "casing").packages == ()

@@ -240,3 +240,18 @@ async def test_a_long_claude_md_is_cut_to_the_sections_the_instruction_is_about(
     )
     assert "Throw `NotFoundError` from services; routes map it to a 404." in sent
     assert "Rule 39 of a long list." not in sent
+
+
+async def test_the_opening_of_a_called_packages_agents_md_reaches_the_agent(
+    tmp_path: Path, server_env: dict[str, str], editors: list[Editor], fake_api: FakeAnthropic
+) -> None:
+    rules = (
+        "# @acme/db\n\nCallers read through the repositories, never `db` directly.\n\n"
+        "## Migrations\nGenerate them with `pnpm db:generate`.\n"
+    )
+    repo = _monorepo(tmp_path, {"packages/db/AGENTS.md": rules})
+    sent = await _sent(editors, server_env, fake_api, repo, _ROUTE, "const rows")
+    # The route names `items` from @acme/db: that package's rules for its callers come along.
+    assert "## From `packages/db/AGENTS.md` (its opening: a package the code calls)" in sent
+    assert "Callers read through the repositories, never `db` directly." in sent
+    assert "Generate them with `pnpm db:generate`." not in sent

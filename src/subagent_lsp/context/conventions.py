@@ -39,6 +39,9 @@ class Convention:
     source: str
     """Where it comes from, as shown: `CLAUDE.md`, `apps/api/AGENTS.md`, ..."""
     text: str
+    called: bool = False
+    """The rules of a package the code calls into rather than of the file's own folders: only
+    their opening is sent, what the package asks of its callers."""
 
 
 def _read(path: Path) -> str | None:
@@ -149,6 +152,25 @@ def conventions(file: Path, top: Path, roots: tuple[Path, ...]) -> list[Conventi
     return found
 
 
+def called_conventions(
+    packages: list[Path], found: list[Convention], roots: tuple[Path, ...]
+) -> list[Convention]:
+    """The `CLAUDE.md` and `AGENTS.md` of workspace package folders the code calls into (as
+    Claude Code loads a folder's `CLAUDE.md` when it reads a file there), not those already in
+    ``found``; nearest package first."""
+    shown = {convention.source for convention in found}
+    out: list[Convention] = []
+    for folder in packages:
+        for name in ("CLAUDE.md", "AGENTS.md"):
+            path = folder / name
+            source = display_path(path, roots)
+            text = _read(path) if source not in shown else None
+            if text is not None and text.strip():
+                shown.add(source)
+                out.append(Convention(source, text.strip(), called=True))
+    return out
+
+
 def render(
     found: list[Convention], budget_tokens: int, file: str = "", task: str = ""
 ) -> str | None:
@@ -163,6 +185,15 @@ def render(
     area = _area_words(file)
     asked = _task_words(task)
     for convention in found:
+        if convention.called:
+            # A package the code calls: its opening says what it asks of callers.
+            opening = "\n".join(_sections(convention.text)[0]).strip()
+            heading = f"## From `{convention.source}` (its opening: a package the code calls)"
+            cost = _tokens(heading) + _tokens(opening)
+            if opening and used + cost <= budget_tokens:
+                used += cost
+                parts.append(f"{heading}\n{opening}")
+            continue
         cost = _tokens(convention.text)
         if used + cost <= budget_tokens:
             used += cost

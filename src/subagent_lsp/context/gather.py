@@ -481,4 +481,5 @@ def gather_context(
     if database is not None:
         items.append(database)
     items.sort(key=lambda item: item.priority)
-    return target, fit(items, budget, tuple(notes))
+    called = index.resolver.packages.other_packages(path, [s.path for s in gatherer.named.values()])
+    return target, replace(fit(items, budget, tuple(notes)), packages=called)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from ..syntax.source import SourceFile
@@ -53,6 +54,8 @@ class Context:
     budget: int
     notes: tuple[str, ...] = ()
     """What could not be looked at yet (the reference index still being built)."""
+    packages: tuple[Path, ...] = ()
+    """The folders of the other workspace packages whose code the selection names."""
 
     @property
     def used_tokens(self) -> int:
