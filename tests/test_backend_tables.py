@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from subagent_lsp.backend.drizzle import table_of
+from subagent_lsp.backend.drizzle import column_spans, table_of
 from subagent_lsp.backend.hover_facts import static_facts
 from subagent_lsp.syntax import SourceFile, Symbol, declarations
 
@@ -130,3 +130,19 @@ def test_a_callback_table_hovers_and_serves_queries_like_any_table(
     facts = static_facts(src, CALLBACK_SCHEMA.index(needle), find, lambda p: p.name)
     assert facts is not None and facts.kind == kind
     assert line in facts.markdown.splitlines()
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        '{\n  id: serial("id").primaryKey(),\n  note: text("note"),\n}',
+        '(t) => ({\n  id: t.serial("id").primaryKey(),\n  note: t.text("note"),\n})',
+    ],
+)
+def test_where_each_column_of_a_table_is_written(columns: str) -> None:
+    src = SourceFile(f'export const notes = pgTable("notes", {columns});\n', "typescript")
+    spans = column_spans(declarations(src)["notes"], src)
+    assert {key: src.text[a:b].split(":")[0] for key, (a, b) in spans.items()} == {
+        "id": "id",
+        "note": "note",
+    }

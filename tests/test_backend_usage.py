@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from subagent_lsp.backend.queries import read_query
 from subagent_lsp.backend.usage import use_site
 from subagent_lsp.context.uses import occurrences
 from subagent_lsp.syntax.source import SourceFile
@@ -171,6 +172,63 @@ HANDLER_CALLS = [
     ),
 ]
 
+QUERIES = [
+    # A chain inside `Promise.all([...])` is still the chain.
+    (
+        "async function counts(ownerId: number) {\n"
+        "  const [rows] = await Promise.all([\n"
+        "    db.select().from(items).where(eq(items.ownerId, ownerId)).orderBy(items.createdAt),\n"
+        "  ]);\n"
+        "  return rows;\n"
+        "}\n",
+        ("ownerId",),
+        ("createdAt",),
+        (0, 5),
+    ),
+    # A filter given to a paginator's query builder: the function around the callback is shown.
+    (
+        "const findByOwner = async ({ pagination }: Deps, ownerId: number) => {\n"
+        "  return pagination.paginate(CONFIG, {\n"
+        "    queryBuilder: (qb) => qb.where(eq(items.ownerId, ownerId)),\n"
+        "  });\n"
+        "};\n",
+        ("ownerId",),
+        (),
+        (0, 4),
+    ),
+    # Conditions kept in names first: read through them, and shown from where they start.
+    (
+        "export async function list(input: Input) {\n"
+        "  const a = 1;\n"
+        "  const b = 2;\n"
+        "  const c = 3;\n"
+        "  const d = 4;\n"
+        "  const e = 5;\n"
+        "  const f = 6;\n"
+        "  const g = 7;\n"
+        "  const h = 8;\n"
+        "  const i = 9;\n"
+        "  const j = 10;\n"
+        "  const k = 11;\n"
+        "  const l = 12;\n"
+        "  const conditions: SQL[] = [eq(items.workspaceId, input.workspaceId)];\n"
+        "  if (input.ownerId !== undefined) {\n"
+        "    conditions.push(eq(items.ownerId, input.ownerId));\n"
+        "  }\n"
+        "  const where = and(...conditions);\n"
+        "  const rows = await db\n"
+        "    .select()\n"
+        "    .from(items)\n"
+        "    .where(where)\n"
+        "    .orderBy(desc(items.startedAt));\n"
+        "  return rows;\n"
+        "}\n",
+        ("workspaceId", "ownerId"),
+        ("startedAt",),
+        (13, 22),
+    ),
+]
+
 
 @pytest.mark.parametrize(("code", "lines"), HANDLER_CALLS)
 def test_a_call_in_a_handler_is_shown_with_how_its_result_is_used(
@@ -191,3 +249,50 @@ def test_a_short_router_is_shown_whole_around_the_entry_that_mounts_it() -> None
         (use, *_) = occurrences(src, "postRouter")
         ((start, end),) = use_site(src, use, "postRouter").spans
         assert (src.line_of(start), src.line_of(end - 1)) == lines
+
+
+@pytest.mark.parametrize(("code", "filters", "order", "lines"), QUERIES)
+def test_a_query_is_read_with_its_columns_and_shown_whole(
+    code: str, filters: tuple[str, ...], order: tuple[str, ...], lines: tuple[int, int]
+) -> None:
+    src = SourceFile(code, "typescript")
+    # The use in the query chain itself, or in the only filter there is.
+    at = code.find("from(items)") + len("from(") if "from(items)" in code else code.find("items.")
+    (use,) = [n for n in occurrences(src, "items") if src.node_span(n)[0] == at]
+    site = use_site(src, use, "items")
+    assert (site.kind, site.filters, site.order) == ("query", filters, order)
+    ((start, end),) = site.spans
+    assert (src.line_of(start), src.line_of(end - 1)) == lines
+
+
+def test_a_schema_typing_a_functions_parameter_is_shown_with_the_function() -> None:
+    src = SourceFile(
+        "class Repo {\n"
+        "  async update(id: string, input: z.infer<typeof updateSchema>) {\n"
+        "    return db.update(items).set({ note: input.note }).where(eq(items.id, id));\n"
+        "  }\n"
+        "}\n",
+        "typescript",
+    )
+    (use, *_) = occurrences(src, "updateSchema")
+    site = use_site(src, use, "updateSchema")
+    ((start, end),) = site.spans
+    assert (site.kind, src.line_of(start), src.line_of(end - 1)) == ("use", 1, 3)
+
+
+@pytest.mark.parametrize(
+    ("code", "written"),
+    [
+        (
+            "db.update(items).set({ title: t, ownerId }).where(eq(items.id, id))",
+            ["title", "ownerId"],
+        ),
+        ("db.insert(items).values({ title: t })", ["title"]),
+        ("db.select().from(items)", []),
+    ],
+)
+def test_a_write_says_which_columns_it_writes(code: str, written: list[str]) -> None:
+    src = SourceFile(f"{code};\n", "typescript")
+    call = src.tree.root_node.named_children[0].named_children[0]
+    query = read_query(call, src)
+    assert query is not None and query.written == written

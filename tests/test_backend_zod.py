@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from subagent_lsp.backend.hover_facts import static_facts
-from subagent_lsp.backend.zod import read_schema
+from subagent_lsp.backend.zod import object_keys, read_schema
 from subagent_lsp.syntax import SourceFile, Symbol, declarations
 
 
@@ -125,3 +125,19 @@ def test_a_schema_hover_says_what_it_accepts(needle: str, lines: list[str]) -> N
     facts = static_facts(src, SCHEMA_FILE.index(needle), find, lambda p: p.name)
     assert facts is not None and facts.kind == "schema"
     assert facts.markdown.splitlines()[1:] == lines
+
+
+@pytest.mark.parametrize(
+    ("code", "keys"),
+    [
+        ("z.object({ id: z.string(), note: z.string().nullable() })", {"id", "note"}),
+        ("z.strictObject({ id: z.string() }).extend({ color: colorSchema })", {"id", "color"}),
+        ("z.object({ id: z.string() }).optional()", {"id"}),
+        ("z.string().min(1)", set()),
+        ("base.extend({ color: colorSchema })", set()),  # the base's keys are not known here
+    ],
+)
+def test_the_keys_of_an_object_schema(code: str, keys: set[str]) -> None:
+    src = SourceFile(f"const s = {code};\n", "typescript")
+    value = declarations(src)["s"].value(src)
+    assert object_keys(value, src) == keys

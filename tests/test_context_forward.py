@@ -373,3 +373,43 @@ def test_a_selected_table_gets_its_own_migration_statements(tmp_path: Path) -> N
     assert "audit" not in text
     assert f"- script `db:generate`: {script}" in text
     assert _forms(context)["bookingsRelations"] == "full"
+
+
+def test_the_database_project_lists_each_index_once_and_only_for_the_tables_named(
+    tmp_path: Path,
+) -> None:
+    root = _write(
+        tmp_path / "api",
+        {
+            "package.json": json.dumps({"name": "api", "scripts": {"gen": "drizzle-kit generate"}}),
+            "drizzle.config.ts": 'export default { dialect: "turso", out: "drizzle" };\n',
+            "drizzle/0000_init.sql": (
+                "CREATE INDEX `incident_monitor_idx` ON `incident` (`monitor_id`);\n"
+                "CREATE INDEX `monitor_workspace_idx` ON `monitor` (`workspace_id`);\n"
+            ),
+            # SQLite rebuilds a table to change it, and creates its indexes again.
+            "drizzle/0001_rebuild.sql": (
+                "CREATE INDEX `incident_monitor_idx` ON `incident` (`monitor_id`);\n"
+            ),
+            "src/schema.ts": (
+                'import { integer, sqliteTable } from "drizzle-orm/sqlite-core";\n'
+                'export const monitor = sqliteTable("monitor", {\n'
+                '  id: integer("id").primaryKey(),\n  workspaceId: integer("workspace_id"),\n});\n'
+                'export const incident = sqliteTable("incident", {\n'
+                '  id: integer("id").primaryKey(),\n'
+                '  monitorId: integer("monitor_id").references(() => monitor.id),\n});\n'
+            ),
+            "src/list.ts": (
+                'import { eq } from "drizzle-orm";\nimport { incident } from "./schema";\n'
+                "export function openFor(db: Db, monitorId: number) {\n"
+                "  return db.select().from(incident).where(eq(incident.monitorId, monitorId));\n"
+                "}\n"
+            ),
+        },
+    )
+    text = _gather(root, "src/list.ts", "return db").render()
+    line = "- drizzle/0001_rebuild.sql: CREATE INDEX `incident_monitor_idx` ON `incident`"
+    assert line in text
+    assert "0000_init.sql: CREATE INDEX `incident_monitor_idx`" not in text
+    # `monitor` is only what `incident` refers to: its indexes are not the query's.
+    assert "monitor_workspace_idx" not in text

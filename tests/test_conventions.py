@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from subagent_lsp.context.conventions import conventions, render
+from subagent_lsp.actions import INTENTS
+from subagent_lsp.context.conventions import called_conventions, conventions, render
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
@@ -142,3 +143,62 @@ def test_a_long_file_is_cut_to_the_sections_of_the_files_area(
     for text in hidden:
         assert text not in rendered, text
     assert (len(rendered) + 3) // 4 <= 250 + 20, "the share, give or take the block's own title"
+
+
+_RULES = (
+    "# Project\nRead this first.\n\n"
+    "## Style\n" + "Prefer small functions over clever ones.\n" * 40 + "\n"
+    "## Database operations\n" + "Every query goes through a repository.\n" * 10 + "\n"
+    "## Error handling\n" + "Throw the domain errors, never a bare Error.\n" * 20 + "\n"
+    "## Routes\n" + "Every route validates its input.\n" * 15
+)
+
+
+@pytest.mark.parametrize(
+    ("intent", "shown", "hidden"),
+    [
+        # The menu's own instruction: its words name the section, the most of them first.
+        ("error-handling", ["## Error handling", "Throw the domain errors"], ["## Style"]),
+        ("optimize-query", ["## Database operations"], ["## Error handling", "## Style"]),
+    ],
+)
+def test_a_long_file_is_cut_to_the_sections_the_task_is_about(
+    tmp_path: Path, intent: str, shown: list[str], hidden: list[str]
+) -> None:
+    _write(tmp_path, {"CLAUDE.md": _RULES})
+    found = conventions(tmp_path / "src/util.ts", tmp_path, (tmp_path,))
+    task = next(item.instruction for item in INTENTS if item.id == intent)
+    rendered = render(found, budget_tokens=300, file="src/util.ts", task=task)
+    assert rendered is not None
+    for text in shown:
+        assert text in rendered, text
+    for text in hidden:
+        assert text not in rendered, text
+
+
+def test_a_called_packages_rules_are_sent_as_their_opening_after_the_files_own(
+    tmp_path: Path,
+) -> None:
+    _write(
+        tmp_path,
+        {
+            "AGENTS.md": "Root rules.",
+            "packages/services/AGENTS.md": "# Services\nCall a verb, map its errors.\n\n"
+            "## Shape of a verb\nOne file per verb.\n",
+            "packages/services/CLAUDE.md": "",  # empty: nothing to send
+            "apps/api/src/router.ts": "",
+        },
+    )
+    roots = (tmp_path,)
+    found = conventions(tmp_path / "apps/api/src/router.ts", tmp_path, roots)
+    # The file's own root rules are not repeated as a called package's.
+    packages = [tmp_path / "packages/services", tmp_path]
+    found += called_conventions(packages, found, roots)
+    assert [(c.source, c.called) for c in found] == [
+        ("AGENTS.md", False),
+        ("packages/services/AGENTS.md", True),
+    ]
+    rendered = render(found, 1000)
+    assert rendered is not None
+    assert rendered.index("Root rules.") < rendered.index("Call a verb, map its errors.")
+    assert "One file per verb." not in rendered

@@ -12,8 +12,9 @@ import pytest
 from subagent_lsp.context.gather import gather_context
 from subagent_lsp.context.index import ProjectIndex
 from subagent_lsp.context.items import Context
-from subagent_lsp.context.references import Binding, ReferenceIndex, scan
+from subagent_lsp.context.references import ReferenceIndex
 from subagent_lsp.context.registrations import registered_route
+from subagent_lsp.context.scan import Binding, scan
 from subagent_lsp.context.symbols import Lookup
 from subagent_lsp.exclusions import Exclusions
 from subagent_lsp.overlay import DocumentSnapshot
@@ -326,7 +327,9 @@ def test_a_tables_queries_on_the_selected_columns_come_first(project: Path) -> N
     assert len(queries) == 5
     assert all("the selection's columns" in r for r in reasons[:2])
     assert "filtering ownerId" in reasons[0] and "filtering ownerId" in reasons[1]
-    assert any("filtering title" in r and "src/services/reports.ts" in r for r in reasons[2:])
+    assert "filtering title" in reasons[2] and "src/services/reports.ts" in reasons[2]
+    # By the primary key, or filtering nothing (an insert): no index to learn from them.
+    assert "filtering id" in reasons[3] and "filtering" not in reasons[4]
 
 
 def test_the_namesake_the_selection_imports_is_the_one_included(project: Path) -> None:

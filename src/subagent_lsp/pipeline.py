@@ -15,7 +15,7 @@ from pathlib import Path
 from .actions import REVIEW
 from .agents import Agent, workspace_agent_dirs
 from .capabilities import Capabilities
-from .context.conventions import conventions
+from .context.conventions import called_conventions, conventions
 from .context.conventions import render as render_conventions
 from .context.gather import gather_context
 from .context.index import ProjectIndex
@@ -129,9 +129,12 @@ async def prepare(job: ActionJob, settings: Settings, workspace: WorkspaceView) 
     )
     top = next((repository_root(root) or root for root in home), job.path.parent)
     found = await asyncio.to_thread(conventions, job.path, top, workspace.roots)
+    found += await asyncio.to_thread(
+        called_conventions, list(context.packages), found, workspace.roots
+    )
     # A share of the budget of their own, so rules never crowd out the code.
     shown = display_path(job.path, home_first(workspace.roots, job.path)[:1])
-    rules = render_conventions(found, settings.context_tokens // 4, shown)
+    rules = render_conventions(found, settings.context_tokens // 4, shown, job.instruction)
     return build_request(
         agent=job.agent,
         model=settings.model_for(job.agent.model, job.action_id),

@@ -44,6 +44,7 @@ async def _sent(
     repo: Path,
     file: str,
     needle: str,
+    instruction: str = "x",
 ) -> str:
     """Everything the first model request of an action at ``needle`` carried, as text."""
     client = await server_config(env).start()
@@ -56,7 +57,11 @@ async def _sent(
         types.ExecuteCommandParams(
             command="subagent-lsp.ask",
             arguments=[
-                {"uri": uri, "range": editor.range_of(uri, needle, empty=True), "instruction": "x"}
+                {
+                    "uri": uri,
+                    "range": editor.range_of(uri, needle, empty=True),
+                    "instruction": instruction,
+                }
             ],
         )
     )
@@ -219,3 +224,34 @@ async def test_a_long_claude_md_is_cut_to_fit_with_the_sections_of_the_files_are
     assert "The API and its database." in sent
     assert "Generate a migration with `pnpm db:generate`, never by hand." in sent
     assert "Rule 39 of a long list." not in sent
+
+
+async def test_a_long_claude_md_is_cut_to_the_sections_the_instruction_is_about(
+    tmp_path: Path, server_env: dict[str, str], editors: list[Editor], fake_api: FakeAnthropic
+) -> None:
+    rules = (
+        "# Acme\nThe API and its database.\n\n"
+        + "".join(f"## Topic {n}\n" + f"Rule {n} of a long list.\n" * 30 for n in range(40))
+        + "## Error handling\nThrow `NotFoundError` from services; routes map it to a 404.\n"
+    )
+    repo = _monorepo(tmp_path, {"CLAUDE.md": rules})
+    sent = await _sent(
+        editors, server_env, fake_api, repo, _ROUTE, "const rows", "Handle the errors here"
+    )
+    assert "Throw `NotFoundError` from services; routes map it to a 404." in sent
+    assert "Rule 39 of a long list." not in sent
+
+
+async def test_the_opening_of_a_called_packages_agents_md_reaches_the_agent(
+    tmp_path: Path, server_env: dict[str, str], editors: list[Editor], fake_api: FakeAnthropic
+) -> None:
+    rules = (
+        "# @acme/db\n\nCallers read through the repositories, never `db` directly.\n\n"
+        "## Migrations\nGenerate them with `pnpm db:generate`.\n"
+    )
+    repo = _monorepo(tmp_path, {"packages/db/AGENTS.md": rules})
+    sent = await _sent(editors, server_env, fake_api, repo, _ROUTE, "const rows")
+    # The route names `items` from @acme/db: that package's rules for its callers come along.
+    assert "## From `packages/db/AGENTS.md` (its opening: a package the code calls)" in sent
+    assert "Callers read through the repositories, never `db` directly." in sent
+    assert "Generate them with `pnpm db:generate`." not in sent

@@ -79,7 +79,8 @@ async def test_a_query_hover_says_which_filters_an_index_covers(editor: Editor) 
     assert text == (
         "**Drizzle query** · select\n"
         "- tables: `posts`\n"
-        "- filters: `posts.authorId` ✓ index posts_author_idx, `posts.status` ✗ no index\n"
+        # In the order the code adds them.
+        "- filters: `posts.status` ✗ no index, `posts.authorId` ✓ index posts_author_idx\n"
         "- order by: `posts.publishedAt` ✗ no index"
     )
     text = await _hover(editor, uri, "db.query.posts", 4)

@@ -329,6 +329,20 @@ def read_table(variable: str, call: Node, src: SourceFile) -> Table | None:
     return Table(variable, sql_name, builder, columns, indexes, keys)
 
 
+def column_spans(declaration: Declaration, src: SourceFile) -> dict[str, tuple[int, int]]:
+    """Where each column of the table a declaration defines is written, by its key."""
+    value = declaration.value(src) if declaration.called_name in TABLE_BUILDERS else None
+    args = arguments(value) if value is not None else []
+    shape = _columns_object(args[1], src) if len(args) >= 2 else None
+    if shape is None:
+        return {}
+    return {
+        src.node_text(key).strip("\"'"): src.node_span(pair)
+        for pair in shape[0].named_children
+        if pair.type == "pair" and (key := pair.child_by_field_name("key")) is not None
+    }
+
+
 def table_of(declaration: Declaration, src: SourceFile) -> Table | None:
     """The table a declaration defines, or None when it defines none."""
     if declaration.called_name not in TABLE_BUILDERS:

@@ -97,6 +97,10 @@ def database_project(
             keep = any(re.search(rf'[\s."`]{re.escape(t)}["`\s(]', statement) for t in tables)
         if keep:
             found.append((sql, statement))
+    # SQLite migrations rebuild a table to alter it, and create its indexes again each time:
+    # the last migration that says it is the one that counts.
+    last = {statement: index for index, (_, statement) in enumerate(found)}
+    found = [item for index, item in enumerate(found) if last[item[1]] == index]
     return DatabaseProject(config, folder, migrations, found[-_MAX_STATEMENTS:])
 
 

@@ -101,6 +101,10 @@ class Query:
     loads: list[Load] = field(default_factory=list)
     subqueries: list[str] = field(default_factory=list)
     """What a query reads that is not a table: `.from(sq.as("grouped"))` reads `grouped`."""
+    bound: list[str] = field(default_factory=list)
+    """Names of the query's function its conditions were kept in first (`whereClause`)."""
+    written: list[str] = field(default_factory=list)
+    """The columns an insert's `.values({...})` or an update's `.set({...})` writes."""
 
     @property
     def filters(self) -> list[Column]:
@@ -131,6 +135,11 @@ class _Reader:
     conditions: list[Condition] = field(default_factory=list)
     pairs: list[tuple[Column, Column]] = field(default_factory=list)
     raw: list[str] = field(default_factory=list)
+    bound: dict[str, list[Node]] = field(default_factory=dict)
+    """Conditions kept in a name first (`const where = and(...conditions)`, `conditions.push(…)`):
+    what each name of the query's function holds."""
+    read: list[str] = field(default_factory=list)
+    """The names of ``bound`` the conditions were read through."""
 
     def column(self, node: Node | None) -> Column | None:
         if node is None or node.type != "member_expression":
@@ -159,9 +168,18 @@ class _Reader:
         src = self.src
         if node is None:
             return
-        if node.type in ("parenthesized_expression", "statement_block", "return_statement"):
+        if node.type in _GROUPS:
             for child in node.named_children:
                 self.condition(child, alone)
+            return
+        if node.type == "identifier":
+            # Each name is read once: `conditions` may be pushed onto in a loop of its own.
+            name = src.node_text(node)
+            values = self.bound.pop(name, [])
+            if values:
+                self.read.append(name)
+            for value in values:
+                self.condition(value, alone)
             return
         if node.type == "arrow_function":
             self.condition(self._callback(node), alone)
@@ -225,6 +243,9 @@ class _Reader:
             return self.order(self._callback(node))
         if node.type == "object":  # `{ createdAt: "desc" }`
             return [(self.own, key) for key in object_entries(node, self.src)]
+        if node.type == "ternary_expression":  # `asc ? asc(t.at) : desc(t.at)`: either way
+            branches = (node.child_by_field_name(f) for f in ("consequence", "alternative"))
+            return list(dict.fromkeys(c for b in branches for c in self.order(b)))
         if _is_raw(node, self.src):
             self.raw.append(short_text(node, self.src, _SHOWN))
             return []
@@ -257,6 +278,8 @@ def read_query(top: Node, src: SourceFile) -> Query | None:
         first = _cast_away(arguments(args)[0]) if arguments(args) else None
         if name in OPERATIONS:
             query.operation = name
+        if name in ("values", "set") and first is not None:
+            query.written += [key for key in object_entries(first, src) if key not in query.written]
         if name in _TABLE_METHODS and first is not None and first.type in _NAMES:
             table = src.node_text(first).rsplit(".", 1)[-1]
             if table not in query.tables:
@@ -266,6 +289,7 @@ def read_query(top: Node, src: SourceFile) -> Query | None:
             if alias is not None and alias not in query.subqueries:
                 query.subqueries.append(alias)
     reader = _Reader(src, {t: t for t in query.tables}, query.tables[0] if query.tables else "")
+    reader.bound = bound_conditions(top, src)
     for name, args in links[1:]:
         if name in JOINS:
             joined = arguments(args)
@@ -279,12 +303,11 @@ def read_query(top: Node, src: SourceFile) -> Query | None:
         elif name in _FILTER_METHODS:
             for arg in arguments(args):
                 reader.condition(arg)
-            for built in _built_conditions(args, top, src):
-                reader.condition(built)
         elif name == "orderBy":
             query.order += reader.order(args)
     query.conditions += reader.conditions
     query.raw += reader.raw
+    query.bound = reader.read
     if reader.pairs:
         query.joins.append(Join("where", "", reader.pairs))
     return query
@@ -302,6 +325,9 @@ def _subquery_alias(node: Node, src: SourceFile) -> str | None:
     return src.node_text(alias).strip("'\"`") if alias.type == "string" else None
 
 
+_GROUPS = frozenset(
+    {"parenthesized_expression", "statement_block", "return_statement", "array", "spread_element"}
+)
 _CASTS = frozenset({"as_expression", "satisfies_expression", "non_null_expression"})
 
 
@@ -343,30 +369,51 @@ def _loads(node: Node | None, parent: str, prefix: str, query: Query, src: Sourc
             _loads(options.get("with"), prefix + name, prefix + name + ".", query, src)
 
 
-def _built_conditions(args: Node | None, query: Node, src: SourceFile) -> list[Node]:
-    """Conditions collected in a variable first (`filters.push(eq(...))`)."""
-    if args is None:
-        return []
-    names = set()
-    stack = [args]
-    while stack:
-        current = stack.pop()
-        if current.type == "identifier":
-            names.add(src.node_text(current))
-        stack.extend(current.named_children)
-    body = next((a for a in ancestors(query) if a.type == "statement_block"), None)
-    if body is None or not names:
-        return []
-    found: list[Node] = []
+def bound_conditions(query: Node, src: SourceFile) -> dict[str, list[Node]]:
+    """What each name declared in the query's function holds, for the conditions a query reads
+    through a name: its value (`const conditions = [eq(...)]`) and what is pushed onto it
+    (`conditions.push(eq(...))`, in a branch too)."""
+    body: Node | None = None
+    for current in ancestors(query):
+        if current.type in _BOUNDARIES:
+            body = current.child_by_field_name("body")
+            break
+        if current.type in ("statement_block", "program"):
+            body = current
+    if body is None:
+        return {}
+    found: dict[str, list[Node]] = {}
     stack = [body]
     while stack:
         current = stack.pop()
-        parts = member_parts(current, src) if current.type == "call_expression" else None
-        if parts is not None and parts[0] in names and parts[1] in ("push", "unshift"):
-            found += arguments(current)
-            continue
-        stack.extend(current.named_children)
+        if current.type == "variable_declarator":
+            name, value = current.child_by_field_name("name"), current.child_by_field_name("value")
+            if name is not None and value is not None and name.type == "identifier":
+                found.setdefault(src.node_text(name), []).append(value)
+        elif current.type == "call_expression":
+            parts = member_parts(current, src)
+            if parts is not None and parts[1] in ("push", "unshift"):
+                found.setdefault(parts[0], []).extend(arguments(current))
+        if current.type not in _BOUNDARIES or current == body:
+            stack.extend(reversed(current.named_children))  # in the order they are written
     return found
+
+
+def filter_step(call: Node, src: SourceFile, table: str) -> Query | None:
+    """A filter given to a query builder that is passed in (`(qb) => qb.where(eq(t.userId,
+    id))`, a paginator's hook): the conditions on ``table``'s columns, or None when the step
+    reads none. The builder itself is not a database handle, so `read_query` does not see it."""
+    parts = member_parts(call, src) if call.type == "call_expression" else None
+    if parts is None or parts[1] not in _FILTER_METHODS:
+        return None
+    reader = _Reader(src, {table: table}, table)
+    reader.bound = bound_conditions(call, src)
+    for arg in arguments(call):
+        reader.condition(arg)
+    conditions = [c for c in reader.conditions if c.table == table]
+    if not conditions:
+        return None
+    return Query("query", [table], conditions, raw=reader.raw, bound=reader.read)
 
 
 def loop_around(node: Node, src: SourceFile) -> str | None:

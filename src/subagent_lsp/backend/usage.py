@@ -17,7 +17,7 @@ from tree_sitter import Node
 from ..syntax.source import SourceFile, identifiers_in
 from ..syntax.tree import FUNCTIONS, ancestors, arguments, member_parts
 from .plugins import neighbours, options_statement
-from .queries import read_query
+from .queries import Query, filter_step, read_query
 from .routes import RouteCall, plugin_hooks, route_call
 from .trpc import procedure_unit
 from .zod import PARSE_METHODS
@@ -38,6 +38,8 @@ _STATEMENTS = frozenset(
 )
 _MAX_SITE_LINES = 14
 _MAX_FUNCTION_LINES = 24
+_MAX_QUERY_LINES = 30
+"""A query is shown whole up to here, with the statements that build its conditions."""
 _RECEIVERS = frozenset({"app", "fastify", "server", "instance", "router", "t", "api"})
 """Names a registration is made on: the instance, not a guard."""
 
@@ -55,6 +57,8 @@ class Site:
     """For a query: the columns it filters on, of the table used."""
     at: int = 0
     """Where the use is."""
+    order: tuple[str, ...] = ()
+    """For a query: the columns it sorts by, of the table used."""
 
 
 def _lines(src: SourceFile, start: int, end: int) -> int:
@@ -92,19 +96,77 @@ def _compact(src: SourceFile, node: Node, use: Node) -> tuple[int, int]:
     return first, last
 
 
+def _holder(function: Node) -> Node | None:
+    """What names a function: itself (a method, a declared function), the statement binding it
+    to a name, or its object entry; None for a callback passed to a call."""
+    if function.type not in ("arrow_function", "function_expression"):
+        return function
+    parent = function.parent
+    if parent is not None and parent.type == "variable_declarator":
+        return _statement(parent)
+    if parent is not None and parent.type == "pair":
+        holder = parent.parent.parent if parent.parent is not None else None
+        # `paginate(config, { queryBuilder: (qb) => … })`: an option of a call, a callback.
+        return None if holder is not None and holder.type == "arguments" else parent
+    return None
+
+
 def _whole(src: SourceFile, function: Node | None) -> tuple[int, int] | None:
     """A short named function (a method, a declared function or one bound to a name) the use is
     in, whole: its parameters and what it does with the result belong to the use."""
-    if function is None:
+    holder = _holder(function) if function is not None else None
+    if holder is None:
         return None
-    holder = function
-    if function.type in ("arrow_function", "function_expression"):
-        parent = function.parent
-        if parent is None or parent.type not in ("variable_declarator", "pair"):
-            return None
-        holder = _statement(parent) if parent.type == "variable_declarator" else parent
     start, end = src.node_span(holder)
     return (start, end) if _lines(src, start, end) <= _MAX_FUNCTION_LINES else None
+
+
+def _named_whole(src: SourceFile, use: Node) -> tuple[int, int] | None:
+    """The nearest named function around ``use``, whole when short, past the callbacks it passes
+    (`paginate(…, { queryBuilder: (qb) => qb.where(…) })` is part of the function around it)."""
+    for current in ancestors(use):
+        if current.type in FUNCTIONS and _holder(current) is not None:
+            return _whole(src, current)
+    return None
+
+
+def _query_span(src: SourceFile, use: Node, query: Query) -> tuple[int, int]:
+    """A query in its short function; else its statement, from the statements before it that
+    build its conditions (`const conditions = [...]; if (…) conditions.push(…)`); else the
+    smallest part that fits."""
+    whole = _named_whole(src, use)
+    if whole is not None:
+        return whole
+    statement = _statement(use)
+    start, end = src.node_span(statement)
+    names = set(query.bound)
+    before = statement.prev_named_sibling
+    while names and before is not None and _builds(src, before, names):
+        start = src.node_span(before)[0]
+        before = before.prev_named_sibling
+    if _lines(src, start, end) <= _MAX_QUERY_LINES:
+        return start, end
+    return _compact(src, statement, use)
+
+
+def _builds(src: SourceFile, statement: Node, names: set[str]) -> bool:
+    """Whether a statement declares or pushes onto one of ``names`` (the names the conditions
+    were kept in); the names it reads join them (`const where = and(...conditions)`)."""
+    text = src.node_text(statement)
+    declared = statement.type == "lexical_declaration" and any(
+        (target := d.child_by_field_name("name")) is not None and src.node_text(target) in names
+        for d in statement.named_children
+    )
+    pushed = any(f"{name}.push(" in text or f"{name}.unshift(" in text for name in names)
+    if declared or pushed:
+        names |= identifiers_in(src, *src.node_span(statement))
+    return declared or pushed
+
+
+def _in_signature(src: SourceFile, use: Node, function: Node | None) -> bool:
+    """Whether ``use`` types a function's parameters or result (`input: z.infer<typeof s>`)."""
+    body = function.child_by_field_name("body") if function is not None else None
+    return function is not None and body is not None and use.start_byte < body.start_byte
 
 
 def _with_result(src: SourceFile, use: Node, span: tuple[int, int]) -> tuple[int, int]:
@@ -152,18 +214,31 @@ def hook_statements(src: SourceFile, route: RouteCall) -> list[tuple[int, int]]:
     return [src.node_span(_statement(hook.value)) for hook in plugin_hooks(src, route)]
 
 
-def _query_at(src: SourceFile, use: Node, name: str) -> tuple[str, ...] | None:
-    """The columns filtered by the query chain ``use`` is part of, when it queries ``name``."""
-    top: Node | None = None
+def _query_at(src: SourceFile, use: Node, name: str) -> Query | None:
+    """The query on ``name`` that ``use`` is part of: the outermost call around it that reads as
+    one (a chain passed to `Promise.all([...])` is still the chain), else a filter given to a
+    query builder passed in (`(qb) => qb.where(eq(name.userId, id))`)."""
+    calls: list[Node] = []
     for current in ancestors(use):
         if current.type in FUNCTIONS or current.type in _STATEMENTS:
             break
         if current.type == "call_expression":
-            top = current
-    query = read_query(top, src) if top is not None else None
-    if query is None or name not in query.tables:
-        return None
-    return tuple(column for table, column in query.filters if table == name)
+            calls.append(current)
+    for call in reversed(calls):
+        query = read_query(call, src)
+        if query is not None and name in query.tables:
+            return query
+    for call in calls:
+        query = filter_step(call, src, name)
+        if query is not None:
+            return query
+    return None
+
+
+def _shape(query: Query, name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the columns of ``name`` a query filters on, those it sorts by)."""
+    filters = tuple(column for table, column in query.filters if table == name)
+    return filters, tuple(column for table, column in query.order if table == name)
 
 
 def use_site(src: SourceFile, use: Node, name: str) -> Site:
@@ -189,10 +264,12 @@ def _site(src: SourceFile, use: Node, name: str) -> Site:
             label = f"tRPC router entry `{src.node_text(entry) if entry else '?'}`"
             # The whole router when it is short: its other entries are the paths beside it.
             return Site("router", (_compact(src, _statement(current), use),), label, ())
+    query = _query_at(src, use, name)
+    if query is not None:
+        filters, order = _shape(query, name)
+        span = _query_span(src, use, query)
+        return Site("query", (span,), "a query", (), filters, order=order)
     span = _compact(src, _statement(use), use)
-    filters = _query_at(src, use, name)
-    if filters is not None:
-        return Site("query", (_whole(src, crossed) or span,), "a query", (), filters)
     parent = use.parent
     called = parent is not None and parent.type == "call_expression"
     if parent is not None and parent.type == "member_expression":
@@ -210,6 +287,9 @@ def _site(src: SourceFile, use: Node, name: str) -> Site:
             return Site("validates", (span,), f"`{name}.{parts[1]}(…)`", ())
     if called:
         return Site("call", (_whole(src, crossed) or _with_result(src, use, span),), "a call", ())
+    if _in_signature(src, use, crossed):
+        # What the function takes is what it does with it: its body is the use.
+        return Site("use", (_whole(src, crossed) or span,), "a use", ())
     return Site("use", (span,), "a use", ())
 
 
@@ -257,9 +337,12 @@ def _registration(
         return Site(kind, (*hooks, span), shown, guards)
     # Inside the handler: the statement that uses it, under the registration's head.
     inner = _with_result(src, use, _compact(src, _statement(use), use))
-    filters = _query_at(src, use, name)
-    what: SiteKind = "query" if filters is not None else "call"
-    return Site(what, (*hooks, head, inner), f"in the handler of {shown}", guards, filters or ())
+    query = _query_at(src, use, name)
+    if query is None:
+        return Site("call", (*hooks, head, inner), f"in the handler of {shown}", guards)
+    filters, order = _shape(query, name)
+    label = f"in the handler of {shown}"
+    return Site("query", (*hooks, head, inner), label, guards, filters, order=order)
 
 
 def _procedure(
@@ -283,9 +366,11 @@ def _procedure(
         span = (start, end) if _lines(src, start, end) <= _MAX_SITE_LINES else head
         return Site(kind, (span,), label, guards)
     inner = _with_result(src, use, _compact(src, _statement(use), use))
-    filters = _query_at(src, use, name)
-    what: SiteKind = "query" if filters is not None else "call"
-    return Site(what, (head, inner), f"in the handler of {label}", guards, filters or ())
+    query = _query_at(src, use, name)
+    if query is None:
+        return Site("call", (head, inner), f"in the handler of {label}", guards)
+    filters, order = _shape(query, name)
+    return Site("query", (head, inner), f"in the handler of {label}", guards, filters, order=order)
 
 
 def _under_key(src: SourceFile, use: Node, stop: Node, key: str) -> bool:

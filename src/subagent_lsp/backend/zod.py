@@ -227,3 +227,18 @@ def _steps(rest: list[tuple[str, Node | None]], src: SourceFile) -> list[str]:
         elif method not in _QUIET:
             lines.append(f".{method}()")
     return list(dict.fromkeys(lines))
+
+
+def object_keys(call: Node | None, src: SourceFile) -> frozenset[str]:
+    """The keys of an object schema (`z.object({...})`, with those `.extend({...})` adds); none
+    for any other schema."""
+    links = call_chain(call, src)
+    names = [name for name, _ in links]
+    if not any(name in _OBJECTS for name in names[:2]):
+        return frozenset()
+    keys: set[str] = set()
+    for name, args in links:
+        if name in _OBJECTS or name in ("extend", "safeExtend"):
+            first = arguments(args)
+            keys |= set(object_entries(first[0], src)) if first else set()
+    return frozenset(keys)

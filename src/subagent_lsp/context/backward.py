@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -29,7 +29,7 @@ from ..syntax.imports import imports
 from ..syntax.source import SourceFile, identifiers_in
 from ..syntax.targets import Target
 from .chain import Chain, chain_start, hook_members
-from .items import ContextItem
+from .items import ContextItem, excerpt
 from .members import (
     enclosing_callable,
     folder_files,
@@ -37,13 +37,17 @@ from .members import (
     owner_names,
     selected_method,
 )
+from .ranking import RANK, Found, hops, is_test, rank_sites
 from .references import ReferenceIndex, Use
 from .symbols import Lookup
-from .uses import every_use, excerpt, hops, is_test, occurrences, use_source
+from .uses import every_use, occurrences, use_source
+from .written import written_columns
 
 _MAX_FILES = 24
 """Files that use the declaration, read to find its sites."""
 _MAX_PER_FILE = 4
+_MAX_QUERIES_PER_FILE = 8
+"""For a table: a repository file holds most of its queries, each of a shape of its own."""
 _MAX_OCCURRENCES = 48
 """Uses read in one file to find its distinct sites."""
 _MAX_SITES = 6
@@ -53,7 +57,6 @@ _MAX_GUARDS = 4
 _MAX_SIBLING_FILES = 30
 _MAX_AUGMENTATION_LINES = 40
 _PROPERTIES = "(member_expression property: (property_identifier) @p)"
-_RANK = {"route": 0, "plugin": 0, "procedure": 0, "router": 0, "validates": 1, "query": 1}
 
 
 class Gatherer(Protocol):
@@ -69,16 +72,6 @@ class Gatherer(Protocol):
         reason: str,
         distance: int = 0,
     ) -> bool: ...
-
-
-@dataclass(frozen=True)
-class _Found:
-    path: Path
-    src: SourceFile
-    use: Use
-    site: Site
-    caller_of: str | None = None
-    """For a call of the function a use is in (see `_callers_of_callers`): that function."""
 
 
 def selected_declaration(src: SourceFile, target: Target) -> Declaration | None:
@@ -178,34 +171,31 @@ class Backward:
         target: Target,
         selection: tuple[int, int],
         decl: Declaration,
-    ) -> list[_Found]:
+    ) -> list[Found]:
         """The sites shown, best first."""
         skip = (decl.start, decl.end)
-        found, uses = self._use_sites(path, src, decl.name, skip)
+        table = table_of(decl, src)
+        per_file = _MAX_QUERIES_PER_FILE if table is not None else _MAX_PER_FILE
+        found, uses = self._use_sites(path, src, decl.name, skip, per_file)
         found += self._method_sites(path, src, target, decl, uses)
         found += self._callers_of_callers(path, decl, found)
-        table = table_of(decl, src)
         # The lines the developer selected (a cursor: its line), not the whole table.
         first, _ = src.line_span(src.line_of(selection[0]))
         _, last = src.line_span(src.line_of(max(selection[1] - 1, selection[0])))
         selected = set(re.findall(r"[\w$]+", src.text[first:last]))  # column keys too
         columns = {c.name for c in table.columns} & selected if table is not None else set()
-
-        def rank(item: _Found) -> tuple[int, int, bool, bool, int]:
-            same = 0 if set(item.site.filters) & columns else 1
-            kind = _RANK.get(item.site.kind, 2)
-            further = item.caller_of is not None
-            return (kind, same, further, is_test(item.path), hops(path, item.path))
-
+        packages = self.lookup.index.resolver.packages.of_file(path) if table is not None else {}
+        ranked = rank_sites(found, path, table, columns, [p.folder for p in packages.values()])
         seen: set[tuple[Path, tuple[tuple[int, int], ...]]] = set()
-        shown: list[_Found] = []
-        for item in sorted(found, key=rank):
+        shown: list[Found] = []
+        for item in ranked:
             key = (item.path, item.site.spans)
             if key in seen or len(shown) >= _MAX_SITES:
                 continue
             seen.add(key)
             shown.append(item)
             self._site_item(item, decl.name, columns)
+        self.g.items += written_columns(decl, src, shown, self.lookup, self.g.display)
         return shown
 
     # --- the chain up to the app -------------------------------------------------------------
@@ -215,7 +205,7 @@ class Backward:
         src: SourceFile,
         decl: Declaration,
         route: RouteCall | None,
-        found: list[_Found],
+        found: list[Found],
         hooks: list[tuple[int, int]],
     ) -> None:
         """Where the selection's plugin or router is attached, up to the app (see `chain.py`):
@@ -251,11 +241,16 @@ class Backward:
         self.g.items.extend(chain.readers(path, src, decl.start, decl.end))
 
     def _use_sites(
-        self, path: Path, src: SourceFile, name: str, skip: tuple[int, int]
-    ) -> tuple[list[_Found], list[Use]]:
+        self,
+        path: Path,
+        src: SourceFile,
+        name: str,
+        skip: tuple[int, int],
+        per_file: int = _MAX_PER_FILE,
+    ) -> tuple[list[Found], list[Use]]:
         """The distinct sites of a declaration's uses (``skip``: its own span), and its uses."""
         uses = every_use(self.references, path, name, self.documents)
-        found: list[_Found] = []
+        found: list[Found] = []
         for use in sorted(uses, key=lambda u: (is_test(u.path), hops(path, u.path)))[:_MAX_FILES]:
             use_src = use_source(use, path, src, self.lookup)
             if use_src is None:
@@ -270,18 +265,16 @@ class Backward:
                 site = use_src.remember(memo, lambda: use_site(use_src, node, local))  # noqa: B023
                 if site.spans not in spans:
                     spans.add(site.spans)
-                    found.append(_Found(use.path, use_src, use, site))
-                if len(spans) >= _MAX_PER_FILE:
+                    found.append(Found(use.path, use_src, use, site))
+                if len(spans) >= per_file:
                     break
         return found, uses
 
-    def _callers_of_callers(
-        self, path: Path, decl: Declaration, found: list[_Found]
-    ) -> list[_Found]:
+    def _callers_of_callers(self, path: Path, decl: Declaration, found: list[Found]) -> list[Found]:
         """Calls of the named functions and methods the declaration is called or validated in
         (a service method that hands over to a repository's, a verb that parses its input): their
         callers decide what reaches it. Direct sites come first; these fill what is left."""
-        out: list[_Found] = []
+        out: list[Found] = []
         done: set[tuple[Path, str, str | None]] = set()
         for item in found:
             inside = item.path == path and decl.start <= item.site.at < decl.end
@@ -304,7 +297,7 @@ class Backward:
 
     def _method_sites(
         self, path: Path, src: SourceFile, target: Target, decl: Declaration, uses: list[Use]
-    ) -> list[_Found]:
+    ) -> list[Found]:
         """Calls of the selected method through an object (see `members.py`); for a function that
         is not exported, calls through an object named after its file (a container's)."""
         method = selected_method(src, target)
@@ -317,13 +310,13 @@ class Backward:
 
     def _method_calls(
         self, path: Path, owner: str, method: str, importers: set[Path]
-    ) -> list[_Found]:
+    ) -> list[Found]:
         """Calls of ``owner``'s ``method`` in the files that import it (any receiver) and in its
         folder (a receiver named after it)."""
         owners = owner_names(path, owner)
         importers.discard(path)
         files = [*sorted(importers, key=lambda p: hops(path, p)), *folder_files(path)]
-        found: list[_Found] = []
+        found: list[Found] = []
         for other in dict.fromkeys(files):
             if len(found) >= _MAX_SITES:
                 break
@@ -336,10 +329,10 @@ class Backward:
             for node in method_calls(other_src, method, wanted, None)[:_MAX_PER_FILE]:
                 memo = ("use site", node.start_byte, method)
                 site = other_src.remember(memo, lambda: use_site(other_src, node, method))  # noqa: B023
-                found.append(_Found(other, other_src, Use(other, method), site))
+                found.append(Found(other, other_src, Use(other, method), site))
         return found
 
-    def _site_item(self, item: _Found, name: str, columns: set[str]) -> None:
+    def _site_item(self, item: Found, name: str, columns: set[str]) -> None:
         site, where = item.site, self.g.display(item.path)
         line = item.src.line_of(site.at) + 1
         if name == "default":  # an anonymous default export: the name its importer gives it
@@ -347,11 +340,14 @@ class Backward:
         reason = _why(site, item.caller_of or name, columns) + f" ({where}:{line})"
         if item.caller_of:
             reason += f", which uses `{name}`"
+        elif site.kind == "use" and "." not in item.use.local and item.use.local != name:
+            # `import * as schema` passed on whole: a drizzle client loading every table.
+            reason = f"uses the module of `{name}` whole, as `{item.use.local}` ({where}:{line})"
         if item.use.via:
             reason += ", imported through " + ", ".join(
                 f"`{self.g.display(v)}`" for v in item.use.via
             )
-        priority = 2 if site.kind in _RANK else 3
+        priority = 2 if site.kind in RANK else 3
         text = redact(excerpt(item.src, site.spans))
         language = "tsx" if item.src.language == "tsx" else "ts"
         self.g.items.append(
@@ -476,7 +472,9 @@ def _why(site: Site, name: str, columns: set[str]) -> str:
         filters = ", ".join(site.filters)
         same = " (the selection's columns)" if set(site.filters) & columns else ""
         where = f" {site.label}" if "handler" in site.label else ""
-        return f"a query on `{name}`{where}" + (f" filtering {filters}{same}" if filters else "")
+        order = f", sorting by {', '.join(site.order)}" if site.order else ""
+        text = f" filtering {filters}{same}" if filters else ""
+        return f"a query on `{name}`{where}{text}{order}"
     return reasons[site.kind]()
 
 

@@ -30,11 +30,11 @@ from ..redaction import redact
 from ..syntax.declarations import Declaration
 from ..syntax.source import SourceFile
 from ..syntax.tree import calls_in
-from .items import ContextItem
+from .items import ContextItem, excerpt
 from .mounts import Hop, Mounts, declaration_at
+from .ranking import is_test
 from .references import ReferenceIndex
 from .symbols import Lookup
-from .uses import excerpt, is_test
 
 _MAX_READERS = 2
 _MAX_FOLLOWERS = 2

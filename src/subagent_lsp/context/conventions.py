@@ -39,6 +39,9 @@ class Convention:
     source: str
     """Where it comes from, as shown: `CLAUDE.md`, `apps/api/AGENTS.md`, ..."""
     text: str
+    called: bool = False
+    """The rules of a package the code calls into rather than of the file's own folders: only
+    their opening is sent, what the package asks of its callers."""
 
 
 def _read(path: Path) -> str | None:
@@ -149,15 +152,48 @@ def conventions(file: Path, top: Path, roots: tuple[Path, ...]) -> list[Conventi
     return found
 
 
-def render(found: list[Convention], budget_tokens: int, file: str = "") -> str | None:
+def called_conventions(
+    packages: list[Path], found: list[Convention], roots: tuple[Path, ...]
+) -> list[Convention]:
+    """The `CLAUDE.md` and `AGENTS.md` of workspace package folders the code calls into (as
+    Claude Code loads a folder's `CLAUDE.md` when it reads a file there), not those already in
+    ``found``; nearest package first."""
+    shown = {convention.source for convention in found}
+    out: list[Convention] = []
+    for folder in packages:
+        for name in ("CLAUDE.md", "AGENTS.md"):
+            path = folder / name
+            source = display_path(path, roots)
+            text = _read(path) if source not in shown else None
+            if text is not None and text.strip():
+                shown.add(source)
+                out.append(Convention(source, text.strip(), called=True))
+    return out
+
+
+def render(
+    found: list[Convention], budget_tokens: int, file: str = "", task: str = ""
+) -> str | None:
     """The conventions as one block of the prompt, most specific first, within the budget. A
     file longer than what is left is cut to its sections that fit: first its opening, then those
-    whose heading names the area of ``file`` (the path as shown), then the others in order."""
+    whose heading names what ``task`` (the instruction) is about, the most words of it first,
+    then those whose heading names the area of ``file`` (the path as shown), then the others in
+    order."""
     if not found:
         return None
     parts, used = [], 0
     area = _area_words(file)
+    asked = _task_words(task)
     for convention in found:
+        if convention.called:
+            # A package the code calls: its opening says what it asks of callers.
+            opening = "\n".join(_sections(convention.text)[0]).strip()
+            heading = f"## From `{convention.source}` (its opening: a package the code calls)"
+            cost = _tokens(heading) + _tokens(opening)
+            if opening and used + cost <= budget_tokens:
+                used += cost
+                parts.append(f"{heading}\n{opening}")
+            continue
         cost = _tokens(convention.text)
         if used + cost <= budget_tokens:
             used += cost
@@ -166,7 +202,7 @@ def render(found: list[Convention], budget_tokens: int, file: str = "") -> str |
         source = convention.source
         # Room for the heading, whose line counts are not known yet: 99,999 lines at most.
         left = budget_tokens - used - _tokens(_cut_heading(source, 99_999, 99_999))
-        head = _cut(convention.text, left, area) if left >= _MIN_CUT_TOKENS else None
+        head = _cut(convention.text, left, area, asked) if left >= _MIN_CUT_TOKENS else None
         if head is None:
             parts.append(f"(`{source}` left out to fit; `view` it if it matters.)")
             continue
@@ -210,6 +246,20 @@ def _tokens(text: str) -> int:
     return (len(text) + 3) // 4
 
 
+_PLAIN = frozenset(
+    {"this", "that", "with", "from", "into", "what", "when", "where", "which", "their", "there"}
+    | {"code", "make", "sure", "keep", "same", "need", "needs", "only", "right", "each", "them"}
+)
+"""Words of an instruction that say nothing about what it is about."""
+
+
+def _task_words(task: str) -> frozenset[str]:
+    """What an instruction is about, as heading words: `Add error handling` -> error, handling."""
+    words = {word for word in _WORD.findall(task.lower()) if len(word) > 3} - _PLAIN
+    words |= {word[:-1] for word in words if word.endswith("s") and len(word) > 4}
+    return frozenset(words | {_AREAS[word] for word in words if word in _AREAS})
+
+
 def _area_words(file: str) -> frozenset[str]:
     words = set(_WORD.findall(file.lower())) - _GENERIC
     words |= {word[:-1] for word in words if word.endswith("s") and len(word) > 4}
@@ -229,7 +279,9 @@ def _sections(text: str) -> list[list[str]]:
     return sections
 
 
-def _cut(text: str, budget_tokens: int, area: frozenset[str]) -> tuple[str, int, int] | None:
+def _cut(
+    text: str, budget_tokens: int, area: frozenset[str], asked: frozenset[str] = frozenset()
+) -> tuple[str, int, int] | None:
     """(the sections that fit, shown in their order with a mark where some were left out, how
     many lines that is, of how many); None when not even the opening fits."""
     sections = _sections(text)
@@ -237,11 +289,13 @@ def _cut(text: str, budget_tokens: int, area: frozenset[str]) -> tuple[str, int,
     cost = [_tokens("\n".join(lines)) + 2 for lines in sections]
     if cost[0] > budget_tokens:
         return None
-    matching = [
-        i
-        for i, lines in enumerate(sections)
-        if i and area and area & set(_WORD.findall(lines[0].lower()))
-    ]
+    headings = [set(_WORD.findall(lines[0].lower())) for lines in sections]
+    # The task's own words first (the most of them first), then the file's area.
+    by_task = sorted(
+        (i for i in range(1, len(sections)) if asked & headings[i]),
+        key=lambda i: (-len(asked & headings[i]), i),
+    )
+    matching = by_task + [i for i in range(1, len(sections)) if area & headings[i]]
     chosen, used = {0}, cost[0]
     for index in matching + list(range(1, len(sections))):
         if index not in chosen and used + cost[index] <= budget_tokens:

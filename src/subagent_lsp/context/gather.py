@@ -47,6 +47,7 @@ from .modules import ModuleResolver
 from .packages import catalog_version, read_json
 from .procedures import called_procedures, procedure_callers
 from .references import ReferenceIndex
+from .related import related_items, same_queries
 from .symbols import Lookup
 
 _SELECTION_CONTEXT_LINES = 25
@@ -79,6 +80,8 @@ class _Gatherer:
         """SQL names of the tables in play, for the database project's facts."""
         self.selected_tables: set[str] = set()
         """Those of them that the selection declares."""
+        self.named: dict[str, Symbol] = {}
+        """The declarations the selection names, found already, by name."""
 
     def display(self, path: Path) -> str:
         return display_path(path, self.roots)
@@ -96,7 +99,11 @@ class _Gatherer:
             return False
         self.seen.add(key)
         decl = found.declaration
-        if declares_schema(decl):
+        if distance <= 1:
+            self.named.setdefault(decl.name, found)
+        if declares_schema(decl) and distance <= 1:
+            # A table the selection names; not one a table it names refers to: the indexes of
+            # those are a lookup away, and would crowd out the ones in play.
             table = table_of(decl, found.source)
             if table is not None:
                 self.tables.add(table.sql_name)
@@ -467,6 +474,9 @@ def gather_context(
     backward = Backward(gatherer, lookup, references, documents)
     notes = backward.gather(path, src, target, (start, end))
     procedure_callers(gatherer, lookup, references, documents, path, src, (start, end))
+    known = {**gatherer.named, **{n: Symbol(path, src, d) for n, d in own.items()}}
+    same = same_queries(path, target, src, known, lookup, references, documents)
+    items += related_items(same, gatherer.display)
 
     # Read once: the project facts and the database project both start from the package.json.
     facts = read_project_facts(path, roots)
@@ -479,4 +489,5 @@ def gather_context(
     if database is not None:
         items.append(database)
     items.sort(key=lambda item: item.priority)
-    return target, fit(items, budget, tuple(notes))
+    called = index.resolver.packages.other_packages(path, [s.path for s in gatherer.named.values()])
+    return target, replace(fit(items, budget, tuple(notes)), packages=called)

@@ -24,9 +24,9 @@ from ..syntax.imports import imports
 from ..syntax.outline import declaration_node
 from ..syntax.source import SourceFile
 from ..syntax.tree import calls_in
+from .ranking import hops
 from .references import ReferenceIndex
 from .symbols import Lookup
-from .uses import hops
 
 _MAX_INJECTED = 6
 """Methods of injected objects added for one selection."""

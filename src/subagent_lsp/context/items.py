@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Literal
+
+from ..syntax.source import SourceFile
 
 Form = Literal["full", "short", "omitted"]
 
@@ -51,6 +54,8 @@ class Context:
     budget: int
     notes: tuple[str, ...] = ()
     """What could not be looked at yet (the reference index still being built)."""
+    packages: tuple[Path, ...] = ()
+    """The folders of the other workspace packages whose code the selection names."""
 
     @property
     def used_tokens(self) -> int:
@@ -118,6 +123,26 @@ class Context:
                 for item, form in self.items
             ],
         }
+
+
+def excerpt(src: SourceFile, spans: tuple[tuple[int, int], ...]) -> str:
+    """The lines of the spans with 1-based numbers, `…` where lines are skipped."""
+    ranges: list[list[int]] = []
+    for start, end in sorted(spans):
+        first, last = src.line_of(start), src.line_of(max(end - 1, start))
+        if ranges and first <= ranges[-1][1] + 1:
+            ranges[-1][1] = max(ranges[-1][1], last)
+        else:
+            ranges.append([first, last])
+    width = len(str(ranges[-1][1] + 1)) if ranges else 1
+    out: list[str] = []
+    for first, last in ranges:
+        if out:
+            out.append(" " * width + "| …")
+        for line in range(first, last + 1):
+            start, end = src.line_span(line)
+            out.append(f"{line + 1:>{width}}| {src.text[start:end]}")
+    return "\n".join(out)
 
 
 def _fence(code: str) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,24 @@ class WorkspacePackages:
     def of_file(self, file: Path) -> dict[str, Package]:
         top = self.monorepo_of(file)
         return self.packages(top) if top is not None else {}
+
+    def other_packages(self, file: Path, files: Iterable[Path]) -> tuple[Path, ...]:
+        """The folders of the workspace packages, other than ``file``'s own, that ``files`` are
+        in: the packages the code of ``file`` calls into."""
+        # Compared as text, longest first: `Path.parents` is slow enough to show in a context.
+        folders = sorted(
+            (package.folder for package in self.of_file(file).values()),
+            key=lambda folder: -len(str(folder)),
+        )
+        prefixes = [(os.path.join(str(f), ""), f) for f in folders]
+
+        def package_of(path: Path) -> Path | None:
+            text = str(path)
+            return next((f for prefix, f in prefixes if text.startswith(prefix)), None)
+
+        own = package_of(file)
+        found = (package_of(path) for path in files)
+        return tuple(dict.fromkeys(f for f in found if f is not None and f != own))
 
     def resolve(
         self, from_file: Path, specifier: str, file_or_index: Callable[[Path], Path | None]

@@ -26,10 +26,11 @@ from ..syntax.source import SourceFile
 from ..syntax.tree import arguments, call_chain, calls_in, object_entries, short_text
 from .backward import Gatherer
 from .indirect import Follower
-from .items import ContextItem
+from .items import ContextItem, excerpt
+from .ranking import hops, is_test
 from .references import ReferenceIndex
 from .symbols import Lookup
-from .uses import every_use, excerpt, hops, is_test, occurrences, use_source
+from .uses import every_use, occurrences, use_source
 
 _MAX_MOUNTS = 4
 _MAX_FILES = 200

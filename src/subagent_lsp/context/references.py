@@ -15,20 +15,19 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..backend.plugins import DECORATE, INSTANCE_MEMBER
 from ..exclusions import SKIPPED_DIRS, Exclusions
 from ..overlay import DocumentSnapshot
 from ..syntax.source import language_for
 from .members import name_keys, normal_name
 from .modules import ModuleResolver, TsConfig, candidates
+from .scan import FileRefs, members, scan, used_whole
 
 log = logging.getLogger(__name__)
 
@@ -37,62 +36,6 @@ MAX_FILES = 20_000
 MAX_FILE_BYTES = 1_000_000
 """Larger files are generated: read by no one, and left out, as the search tools do."""
 _MAX_DEPTH = 8
-
-# Top-level statements start at the first column in every formatter's output. Each expression
-# starts with a newline and a keyword (the text is read with a newline in front), so the regular
-# expression engine skips to the next candidate line at C speed instead of trying every position.
-_IMPORT = re.compile(r"\nimport[ \t]+(?:type[ \t]+)?([^;=()'\"`]*?)\s*from\s*['\"]([^'\"\n]+)['\"]")
-_EXPORT = re.compile(
-    r"\nexport[ \t]+(?:"
-    r"(?:type[ \t]+)?([^;=()'\"`]*?)\s*from\s*['\"]([^'\"\n]+)['\"]"  # 1, 2: re-export
-    r"|(?:type[ \t]*)?\{([^}]*)\}"  # 3: a local export list
-    r"|default[ \t]+([A-Za-z_$][\w$]*)[ \t]*;?[ \t]*(?=\n)"  # 4: `export default name`
-    r"|(declare[ \t]+(?:module|global))"  # 5: an augmentation
-    r"|(?:declare[ \t]+)?(default[ \t]+)?(?:async[ \t]+)?(?:abstract[ \t]+)?"  # 6: default
-    r"(?:const|let|var|function\*?|class|interface|type|enum|namespace)[ \t]*"
-    r"([A-Za-z_$][\w$]*|\{[^}]*\})?"  # 7: a name, or a destructuring's names
-    r"|(default)\b"  # 8: an anonymous default export
-    r")"
-)
-_AUGMENTS = re.compile(r"^(?:export[ \t]+)?declare[ \t]+(?:module[ \t]+['\"]|global\b)", re.M)
-_NAME = re.compile(r"^[A-Za-z_$][\w$]*$")
-
-
-@dataclass(frozen=True)
-class Binding:
-    local: str
-    imported: str
-    """The exported name, or "default", or "*" for a namespace import."""
-    specifier: str
-
-
-@dataclass(frozen=True)
-class Exports:
-    """What a file offers to others: what decides where names imported from it lead."""
-
-    declared: frozenset[str]
-    aliases: tuple[tuple[str, str], ...]
-    """`export { local as exported }`: (exported, local)."""
-    default: str | None
-    """The local name `export default` stands for; "" for an anonymous default."""
-    reexports: tuple[tuple[str, dict[str, str] | None], ...]
-    """(specifier, exported -> original name, or None for `export *`)."""
-
-
-@dataclass
-class FileRefs:
-    stamp: object
-    bindings: tuple[Binding, ...]
-    exports: Exports
-    augments: bool
-    members: dict[str, frozenset[str]] = field(default_factory=dict)
-    """For each namespace import (`import * as ns`), the names used as `ns.name`."""
-    resolved: dict[str, Path | None] = field(default_factory=dict)
-    """Specifier -> the workspace file it names (None for a package)."""
-    decorates: frozenset[str] = frozenset()
-    """Members the file adds to a Fastify instance (`app.decorate("verifyJwt", …)`)."""
-    reads: frozenset[str] = frozenset()
-    """Members it reads on a Fastify instance by its usual names (`app.verifyJwt`)."""
 
 
 @dataclass(frozen=True)
@@ -106,75 +49,18 @@ class Use:
     """The barrels the name passed through, outermost first."""
 
 
-def _clause(text: str) -> list[tuple[str, str]]:
-    """(local, imported) pairs of an import clause: `a, { b, c as d, type E }`, `* as ns`."""
-    text = " ".join(text.split())
-    out: list[tuple[str, str]] = []
-    head, _, rest = text.partition("{")
-    named, _, _ = rest.partition("}")
-    for part in head.split(","):
-        part = part.strip()
-        if part.startswith("*"):
-            ns = part.rsplit(" ", 1)[-1]
-            if _NAME.match(ns) and " as " in part:
-                out.append((ns, "*"))
-        elif _NAME.match(part):
-            out.append((part, "default"))
-    for spec in named.split(","):
-        words = spec.replace("type ", " ").split()
-        if len(words) == 1 and _NAME.match(words[0]):
-            out.append((words[0], words[0]))
-        elif len(words) == 3 and words[1] == "as" and _NAME.match(words[2]):
-            out.append((words[2], words[0]))
-    return out
-
-
-def scan(text: str, stamp: object) -> FileRefs:
-    """What one file imports and exports, read from its text."""
-    text = "\n" + text
-    bindings = [
-        Binding(local, imported, match[2])
-        for match in _IMPORT.finditer(text)
-        for local, imported in _clause(match[1])
-    ]
-    reexports: list[tuple[str, dict[str, str] | None]] = []
-    declared: set[str] = set()
-    aliases: list[tuple[str, str]] = []
-    default: str | None = None
-    augments = _AUGMENTS.search(text) is not None
-    for match in _EXPORT.finditer(text):
-        if match[2] is not None:
-            clause = match[1].strip()
-            if clause == "*":
-                reexports.append((match[2], None))
-            elif clause.startswith("{"):
-                reexports.append((match[2], dict(_clause(clause))))
-        elif match[3] is not None:
-            for exported, local in _clause("{" + match[3] + "}"):
-                declared.add(local)
-                if exported != local:
-                    aliases.append((exported, local))
-        elif match[4] is not None:
-            default = match[4]
-        elif match[5] is not None:
-            augments = True
-        elif match[7] is not None:
-            # A name, or those a destructuring binds: `{ a, b: c, d = 1 }` gives a, c and d.
-            declared.update(re.findall(r"([A-Za-z_$][\w$]*)\s*(?=[,}=]|$)", match[7]))
-            if match[6]:
-                default = match[7]
-        elif (match[8] or match[6]) and default is None:  # `export default function (`
-            default = ""
-    exports = Exports(frozenset(declared), tuple(aliases), default, tuple(reexports))
-    members = {
-        b.local: frozenset(re.findall(rf"(?<![\w$]){re.escape(b.local)}\s*\.\s*([\w$]+)", text))
-        for b in bindings
-        if b.imported == "*"
-    }
-    refs = FileRefs(stamp, tuple(bindings), exports, augments, members)
-    refs.decorates = frozenset(DECORATE.findall(text)) if ".decorate" in text else frozenset()
-    refs.reads = frozenset(INSTANCE_MEMBER.findall(text))
-    return refs
+@dataclass(frozen=True)
+class _Namespace:
+    importer: Path
+    namespace: str
+    """Its local name in the importing file."""
+    module: Path
+    via: tuple[Path, ...]
+    """The barrels between the import and the module (`export * as ns`)."""
+    used: frozenset[str] | None
+    """The names used as `ns.name`; None until read (see `ReferenceIndex._namespace_uses`)."""
+    whole: bool | None
+    """Whether it is also used whole, passed on as it is."""
 
 
 class ReferenceIndex:
@@ -191,8 +77,11 @@ class ReferenceIndex:
         """True when the workspace had more TypeScript files than `MAX_FILES`."""
         self._files: dict[Path, FileRefs] = {}
         self._users: dict[tuple[Path, str], list[Use]] = {}
-        self._namespaces: list[tuple[Path, str, Path, frozenset[str]]] = []
-        """(importing file, namespace, module, names used through it): `import * as ns`."""
+        self._namespaces: list[_Namespace] = []
+        """Namespaces imported: `import * as ns`, or a name a barrel binds with `export * as`."""
+        self._read_again: dict[tuple[Path, str], tuple[object, frozenset[str], bool]] = {}
+        """(file, namespace) -> (its stamp, names used through it, used whole), for namespaces
+        that only a barrel's `export * as` makes so: the file is read again when asked about."""
         self._origins: dict[tuple[Path, str], tuple[tuple[Path, str], tuple[Path, ...]] | None]
         self._origins = {}
         self._named: dict[str, list[Path]] = {}  # see `files_named`
@@ -290,6 +179,7 @@ class ReferenceIndex:
         for path, refs in items:
             specifiers = {b.specifier for b in refs.bindings}
             specifiers |= {spec for spec, _ in refs.exports.reexports}
+            specifiers |= {spec for _, spec in refs.exports.namespaces}
             resolved: dict[str, Path | None] = {}
             folder = path.parent
             for specifier in specifiers:
@@ -349,12 +239,39 @@ class ReferenceIndex:
                 continue
             if binding.imported == "*":
                 used = refs.members.get(binding.local, frozenset())
-                self._namespaces.append((path, binding.local, target, used))
+                whole = binding.local in refs.whole
+                self._namespaces.append(_Namespace(path, binding.local, target, (), used, whole))
                 continue
             found = self._origin(target, binding.imported)
             if found is not None:
                 (key, via) = found
                 self._users[key].append(Use(path, binding.local, via))
+                continue
+            module = self._namespace_origin(target, binding.imported)
+            if module is not None:
+                # What the file uses of it is read when asked: few files import one this way.
+                self._namespaces.append(_Namespace(path, binding.local, *module, None, None))
+
+    def _namespace_origin(
+        self, path: Path, name: str, depth: int = 0
+    ) -> tuple[Path, tuple[Path, ...]] | None:
+        """The module a barrel's `export * as name` binds (through `export *` and re-exports),
+        and the barrels it passes through."""
+        refs = self._files.get(path)
+        if refs is None or depth > _MAX_DEPTH:
+            return None
+        for exported, specifier in refs.exports.namespaces:
+            target = refs.resolved.get(specifier)
+            if exported == name and target is not None:
+                return target, (path,)
+        for specifier, names in refs.exports.reexports:
+            target = refs.resolved.get(specifier)
+            if target is None or (names is not None and name not in names):
+                continue
+            inner = self._namespace_origin(target, names[name] if names else name, depth + 1)
+            if inner is not None:
+                return inner[0], (path, *inner[1])
+        return None
 
     def _origin(
         self, path: Path, name: str, depth: int = 0
@@ -444,7 +361,7 @@ class ReferenceIndex:
         for key, uses in self._users.items():
             if any(use.path == path for use in uses):
                 self._users[key] = [use for use in uses if use.path != path]
-        self._namespaces = [entry for entry in self._namespaces if entry[0] != path]
+        self._namespaces = [entry for entry in self._namespaces if entry.importer != path]
         self._add_uses(path, refs)
 
     # --- questions ---------------------------------------------------------------------------
@@ -470,13 +387,44 @@ class ReferenceIndex:
             if refs is not None and refs.exports.default == name and name:
                 keys.append((path, "default"))
             found = [use for key in keys for use in self._users.get(key, ())]
-            for importer, namespace, module, used in self._namespaces:
-                if name not in used:
+            for entry in self._namespaces:
+                used, whole = entry.used, entry.whole
+                if used is None or whole is None:
+                    used, whole = self._namespace_uses(entry, documents)
+                if name not in used and not whole:
                     continue
-                origin = self._origin(module, name)
-                if origin is not None and origin[0] == (path, name):
-                    found.append(Use(importer, f"{namespace}.{name}", origin[1]))
+                origin = self._origin(entry.module, name)
+                if origin is None or origin[0] != (path, name):
+                    continue
+                via = (*entry.via, *origin[1])
+                local = f"{entry.namespace}.{name}" if name in used else entry.namespace
+                found.append(Use(entry.importer, local, via))
         return [use for use in found if use.path != path]
+
+    def _namespace_uses(
+        self, entry: _Namespace, documents: Mapping[Path, DocumentSnapshot]
+    ) -> tuple[frozenset[str], bool]:
+        """The names a file uses through a namespace a barrel made, and whether it uses it whole,
+        read from the file once per version of it (the caller holds the lock)."""
+        refs = self._files.get(entry.importer)
+        key = (entry.importer, entry.namespace)
+        known = self._read_again.get(key)
+        if refs is not None and known is not None and known[0] == refs.stamp:
+            return known[1], known[2]
+        snapshot = documents.get(entry.importer)
+        try:
+            text = (
+                snapshot.text
+                if snapshot is not None
+                else entry.importer.read_text(encoding="utf-8")
+            )
+        except (OSError, UnicodeDecodeError):
+            return frozenset(), False
+        text = "\n" + text  # as `scan` reads it: each statement after a newline
+        found = (members(text, entry.namespace), used_whole(text, entry.namespace))
+        if refs is not None:
+            self._read_again[key] = (refs.stamp, *found)
+        return found
 
     def declarations_named(
         self, name: str, documents: Mapping[Path, DocumentSnapshot]

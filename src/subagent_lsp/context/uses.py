@@ -12,6 +12,7 @@ from tree_sitter import Node
 
 from ..overlay import DocumentSnapshot
 from ..syntax.source import SourceFile
+from ..syntax.tree import ancestors
 from .references import ReferenceIndex, Use
 from .symbols import Lookup
 
@@ -60,51 +61,7 @@ def _occurrences(src: SourceFile, local: str, skip: tuple[int, int] | None) -> l
             continue
         if node.type == "property_identifier" and "." not in local:
             continue
-        if any(a.type in ("import_statement", "export_clause") for a in _ancestors(node)):
+        if any(a.type in ("import_statement", "export_clause") for a in ancestors(node)):
             continue
         found.append(node.parent if "." in local and node.parent is not None else node)
     return found
-
-
-def _ancestors(node: Node) -> list[Node]:
-    out, current = [], node.parent
-    while current is not None:
-        out.append(current)
-        current = current.parent
-    return out
-
-
-def excerpt(src: SourceFile, spans: tuple[tuple[int, int], ...]) -> str:
-    """The lines of the spans with 1-based numbers, `…` where lines are skipped."""
-    ranges: list[list[int]] = []
-    for start, end in sorted(spans):
-        first, last = src.line_of(start), src.line_of(max(end - 1, start))
-        if ranges and first <= ranges[-1][1] + 1:
-            ranges[-1][1] = max(ranges[-1][1], last)
-        else:
-            ranges.append([first, last])
-    width = len(str(ranges[-1][1] + 1)) if ranges else 1
-    out: list[str] = []
-    for first, last in ranges:
-        if out:
-            out.append(" " * width + "| …")
-        for line in range(first, last + 1):
-            start, end = src.line_span(line)
-            out.append(f"{line + 1:>{width}}| {src.text[start:end]}")
-    return "\n".join(out)
-
-
-def is_test(path: Path) -> bool:
-    """Tests use everything: a use in one says least about how the code is meant to be used."""
-    name = path.name
-    return ".test." in name or ".spec." in name or "__tests__" in path.parts
-
-
-def hops(a: Path, b: Path) -> int:
-    """Folders between two files: how far a use is from the selection."""
-    common = 0
-    for x, y in zip(a.parts, b.parts, strict=False):
-        if x != y:
-            break
-        common += 1
-    return len(a.parts) + len(b.parts) - 2 * common
