@@ -3,20 +3,15 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from subagent_lsp.backend.trpc import context_type
-from subagent_lsp.context.gather import gather_context
-from subagent_lsp.context.index import ProjectIndex
 from subagent_lsp.context.items import Context
 from subagent_lsp.context.members import enclosing_callable
-from subagent_lsp.context.references import ReferenceIndex
-from subagent_lsp.exclusions import Exclusions
 from subagent_lsp.syntax.source import SourceFile
-from tests.helpers import FIXTURES
+from tests.helpers import context_at, copy_fixture, workspace_index
 
 CONTEXT_TYPES = [
     ("const t = initTRPC.context<typeof createContext>().create();", "createContext"),
@@ -31,39 +26,6 @@ CONTEXT_TYPES = [
 def test_the_context_a_trpc_instance_is_given(code: str, name: str | None) -> None:
     found = context_type(SourceFile(code, "typescript"))
     assert (found[0] if found else None) == name
-
-
-def _copy(tmp_path: Path, fixture: str) -> Path:
-    root = tmp_path / fixture
-    shutil.copytree(FIXTURES / fixture, root)
-    return root.resolve()
-
-
-def _index(root: Path) -> tuple[ProjectIndex, ReferenceIndex]:
-    index = ProjectIndex([root])
-    refs = ReferenceIndex((root,), index.resolver, Exclusions((root,)))
-    refs.build()
-    return index, refs
-
-
-def _gather(root: Path, relative: str, needle: str) -> Context:
-    index, refs = _index(root)
-    path = root / relative
-    src = index.source(path, {})
-    assert src is not None
-    at = src.text.index(needle)
-    _, context = gather_context(
-        path,
-        src,
-        at,
-        at,
-        index=index,
-        documents={},
-        exclusions=Exclusions((root,)),
-        budget=6000,
-        references=refs,
-    )
-    return context
 
 
 def _shown(context: Context) -> dict[tuple[str, str | None], str]:
@@ -82,15 +44,15 @@ FILE_NAMES = [
 def test_the_index_finds_a_module_by_the_name_a_container_gives_it(
     tmp_path: Path, name: str, files: list[str]
 ) -> None:
-    root = _copy(tmp_path, "di-app")
-    _, refs = _index(root)
+    root = copy_fixture(tmp_path, "di-app")
+    _, refs = workspace_index(root)
     found = refs.files_named(name) or []
     assert [p.relative_to(root).as_posix() for p in found] == files
 
 
 def test_a_procedure_gets_what_ctx_holds_and_the_handles_behind_it(tmp_path: Path) -> None:
-    root = _copy(tmp_path, "trpc-app")
-    shown = _shown(_gather(root, "src/routers/notes.ts", "byId:"))
+    root = copy_fixture(tmp_path, "trpc-app")
+    shown = _shown(context_at(root, "src/routers/notes.ts", "byId:"))
     assert "`ctx` holds" in shown[("src/trpc.ts", "createContext")]
     assert ("src/db/client.ts", "db") in shown
     assert ("src/auth.ts", "Auth") in shown
@@ -98,19 +60,19 @@ def test_a_procedure_gets_what_ctx_holds_and_the_handles_behind_it(tmp_path: Pat
 
 
 def test_code_that_reads_no_ctx_gets_no_trpc_context(tmp_path: Path) -> None:
-    root = _copy(tmp_path, "trpc-app")
+    root = copy_fixture(tmp_path, "trpc-app")
     (root / "src/routers/health.ts").write_text(
         'import { publicProcedure } from "../trpc.js";\n\n'
         'export const ping = publicProcedure.query(() => "pong");\n',
         encoding="utf-8",
     )
-    shown = _shown(_gather(root, "src/routers/health.ts", "ping"))
+    shown = _shown(context_at(root, "src/routers/health.ts", "ping"))
     assert ("src/trpc.ts", "createContext") not in shown
 
 
 def test_a_route_gets_the_mutation_its_container_resolves(tmp_path: Path) -> None:
-    root = _copy(tmp_path, "di-app")
-    shown = _shown(_gather(root, "src/modules/orders/orders.router.ts", "ordersMutations.place"))
+    root = copy_fixture(tmp_path, "di-app")
+    shown = _shown(context_at(root, "src/modules/orders/orders.router.ts", "ordersMutations.place"))
     reason = shown[("src/modules/orders/orders.mutations.ts", "placeOrder")]
     assert "`ordersMutations` is injected" in reason
 
@@ -118,8 +80,8 @@ def test_a_route_gets_the_mutation_its_container_resolves(tmp_path: Path) -> Non
 def test_a_mutation_gets_the_repository_functions_of_the_module_named_like_its_receiver(
     tmp_path: Path,
 ) -> None:
-    root = _copy(tmp_path, "di-app")
-    shown = _shown(_gather(root, "src/modules/orders/orders.mutations.ts", "const placeOrder"))
+    root = copy_fixture(tmp_path, "di-app")
+    shown = _shown(context_at(root, "src/modules/orders/orders.mutations.ts", "const placeOrder"))
     assert ("src/modules/orders/orders.repository.ts", "findInSlot") in shown
     assert ("src/modules/orders/orders.repository.ts", "createOne") in shown
     assert ("src/modules/invoices/invoices.repository.ts", "findInSlot") not in shown
@@ -150,15 +112,15 @@ def test_the_named_function_a_use_is_in(code: str, expected: tuple[str, str | No
 def test_a_repository_method_gets_the_procedure_that_calls_the_service_method_over_it(
     tmp_path: Path,
 ) -> None:
-    root = _copy(tmp_path, "trpc-app")
-    context = _gather(root, "src/notes/notes.repo.ts", "async listFor")
+    root = copy_fixture(tmp_path, "trpc-app")
+    context = context_at(root, "src/notes/notes.repo.ts", "async listFor")
     reasons = [item.reason for item, _ in context.items if item.path == "src/routers/notes.ts"]
     assert any("calls `listFor` in the handler of tRPC procedure `mine`" in r for r in reasons)
 
 
 def test_a_schema_gets_the_callers_of_the_function_that_parses_with_it(tmp_path: Path) -> None:
-    root = _copy(tmp_path, "trpc-app")
-    context = _gather(root, "src/notes/schemas.ts", "limit:")
+    root = copy_fixture(tmp_path, "trpc-app")
+    context = context_at(root, "src/notes/schemas.ts", "limit:")
     (reason,) = [item.reason for item, _ in context.items if item.path == "src/routers/notes.ts"]
     assert "calls `listNotes`" in reason
     assert "which uses `ListNotesInput`" in reason
@@ -167,7 +129,7 @@ def test_a_schema_gets_the_callers_of_the_function_that_parses_with_it(tmp_path:
 def test_a_method_of_an_injected_service_class_is_found_in_the_file_named_like_it(
     tmp_path: Path,
 ) -> None:
-    root = _copy(tmp_path, "di-app")
-    shown = _shown(_gather(root, "src/modules/report/handler.ts", "return this.app"))
+    root = copy_fixture(tmp_path, "di-app")
+    shown = _shown(context_at(root, "src/modules/report/handler.ts", "return this.app"))
     reason = shown[("src/modules/report/service.ts", "ReportService.summary")]
     assert "`reportService` is injected" in reason

@@ -4,7 +4,6 @@ before it, autoload by folder, Hono mounts behind `use`, decorated members and t
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ import pytest
 from subagent_lsp.backend.hover_facts import static_facts
 from subagent_lsp.backend.routes import RouteCall
 from subagent_lsp.context.chain import served_prefix
-from subagent_lsp.context.gather import gather_context
 from subagent_lsp.context.index import ProjectIndex
 from subagent_lsp.context.items import Context
 from subagent_lsp.context.mounts import Mounts
@@ -20,43 +18,17 @@ from subagent_lsp.context.references import ReferenceIndex
 from subagent_lsp.context.registrations import registered_route
 from subagent_lsp.context.symbols import Lookup
 from subagent_lsp.exclusions import Exclusions
-from tests.helpers import FIXTURES
+from tests.helpers import context_at, copy_fixture
 
 
 @pytest.fixture
 def fastify(tmp_path: Path) -> Path:
-    root = tmp_path / "fastify"
-    shutil.copytree(FIXTURES / "fastify-mounts", root)
-    return root.resolve()
+    return copy_fixture(tmp_path, "fastify-mounts", "fastify")
 
 
 @pytest.fixture
 def hono(tmp_path: Path) -> Path:
-    root = tmp_path / "hono"
-    shutil.copytree(FIXTURES / "hono-mounts", root)
-    return root.resolve()
-
-
-def _context(root: Path, relative: str, needle: str) -> Context:
-    index = ProjectIndex([root])
-    refs = ReferenceIndex((root,), index.resolver, Exclusions((root,)))
-    refs.build()
-    path = root / relative
-    src = index.source(path, {})
-    assert src is not None
-    at = src.text.index(needle)
-    _, context = gather_context(
-        path,
-        src,
-        at,
-        at + len(needle),
-        index=index,
-        documents={},
-        exclusions=Exclusions((root,)),
-        budget=6000,
-        references=refs,
-    )
-    return context
+    return copy_fixture(tmp_path, "hono-mounts", "hono")
 
 
 def _reasons(context: Context) -> list[tuple[str, str]]:
@@ -68,7 +40,9 @@ def _has(context: Context, path: str, *words: str) -> bool:
 
 
 def test_a_route_gets_its_prefix_full_path_and_the_app_wide_hooks(fastify: Path) -> None:
-    context = _context(fastify, "src/modules/tickets/index.ts", 'app.route({\n    method: "GET"')
+    context = context_at(
+        fastify, "src/modules/tickets/index.ts", 'app.route({\n    method: "GET"', select=True
+    )
     assert _has(context, "src/server.ts", "`ticketRoutes`")
     assert _has(context, "src/server.ts", "prefix `api`", "`GET /api/tickets/:id`")
     assert _has(context, "src/hooks/session.ts", "`onRequest`", "`requireSession`")
@@ -81,7 +55,7 @@ def test_a_route_gets_its_prefix_full_path_and_the_app_wide_hooks(fastify: Path)
 def test_a_hook_plugin_gets_its_registration_neighbours_and_routes_that_opt_out(
     fastify: Path,
 ) -> None:
-    context = _context(fastify, "src/hooks/session.ts", "app.addHook")
+    context = context_at(fastify, "src/hooks/session.ts", "app.addHook", select=True)
     text = context.render()
     # Registered between what comes before and after it: the order decides what applies.
     assert "app.register(requireSession);" in text
@@ -94,7 +68,9 @@ def test_a_hook_plugin_gets_its_registration_neighbours_and_routes_that_opt_out(
 def test_an_autoloaded_router_gets_its_loader_prefix_and_the_decorated_guard(
     fastify: Path,
 ) -> None:
-    context = _context(fastify, "src/modules/orders/orders.router.ts", 'app.post("/"')
+    context = context_at(
+        fastify, "src/modules/orders/orders.router.ts", 'app.post("/"', select=True
+    )
     assert _has(context, "src/app.ts", "@fastify/autoload", "`POST /v2/orders`")
     assert _has(context, "src/plugins/auth/auth.plugin.ts", "`checkToken`")
     text = context.render()
@@ -104,13 +80,15 @@ def test_an_autoloaded_router_gets_its_loader_prefix_and_the_decorated_guard(
 
 
 def test_a_plugin_that_decorates_gets_where_routes_use_the_member(fastify: Path) -> None:
-    context = _context(fastify, "src/plugins/auth/auth.plugin.ts", "const checkToken")
+    context = context_at(
+        fastify, "src/plugins/auth/auth.plugin.ts", "const checkToken", select=True
+    )
     assert _has(context, "src/app.ts", "@fastify/autoload")
     assert _has(context, "src/modules/orders/orders.router.ts", "uses `checkToken`")
 
 
 def test_a_hono_route_gets_each_mount_up_to_the_app_with_its_middleware(hono: Path) -> None:
-    context = _context(hono, "src/v1/notes/list.ts", 'app.get("/"')
+    context = context_at(hono, "src/v1/notes/list.ts", 'app.get("/"', select=True)
     assert _has(context, "src/v1/index.ts", "at `/notes`", "behind the middleware")
     assert _has(context, "src/index.ts", "at `/v1`", "`GET /v1/notes`")
     text = context.render()
@@ -178,7 +156,9 @@ def test_a_module_registered_in_a_loop_gets_the_loops_prefix(fastify: Path) -> N
         "}\n",
         encoding="utf-8",
     )
-    context = _context(fastify, "src/modules/tickets/index.ts", 'app.route({\n    method: "GET"')
+    context = context_at(
+        fastify, "src/modules/tickets/index.ts", 'app.route({\n    method: "GET"', select=True
+    )
     assert _has(context, "src/server.ts", "`ticketRoutes`", "`GET /v3/tickets/:id`")
 
 
@@ -203,5 +183,5 @@ def test_a_function_called_with_a_value_that_is_never_mounted_gets_no_chain(
     assert src is not None
     mounts = Mounts(Lookup(index, {}, Exclusions((fastify,))), refs, {})
     assert mounts.chain(path, src, "cleanup") == []
-    context = _context(fastify, "src/cleanup.ts", "queue.drain();")
+    context = context_at(fastify, "src/cleanup.ts", "queue.drain();", select=True)
     assert not any("hands the app" in reason for _, reason in _reasons(context))

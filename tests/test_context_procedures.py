@@ -3,20 +3,15 @@ through a router path runs."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from subagent_lsp.backend.trpc import entry_path
-from subagent_lsp.context.gather import gather_context
-from subagent_lsp.context.index import ProjectIndex
 from subagent_lsp.context.items import Context
-from subagent_lsp.context.references import ReferenceIndex
-from subagent_lsp.exclusions import Exclusions
 from subagent_lsp.syntax.declarations import declarations
 from subagent_lsp.syntax.source import SourceFile
-from tests.helpers import FIXTURES
+from tests.helpers import context_at, copy_fixture
 
 ROUTERS = """\
 export const appRouter = createTRPCRouter({
@@ -67,31 +62,7 @@ def test_a_destructured_declaration_declares_each_name_it_binds(code: str, names
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "trpc-app"
-    shutil.copytree(FIXTURES / "trpc-app", root)
-    return root.resolve()
-
-
-def _gather(root: Path, relative: str, needle: str) -> Context:
-    index = ProjectIndex([root])
-    refs = ReferenceIndex((root,), index.resolver, Exclusions((root,)))
-    refs.build()
-    path = root / relative
-    src = index.source(path, {})
-    assert src is not None
-    at = src.text.index(needle)
-    _, context = gather_context(
-        path,
-        src,
-        at,
-        at,
-        index=index,
-        documents={},
-        exclusions=Exclusions((root,)),
-        budget=6000,
-        references=refs,
-    )
-    return context
+    return copy_fixture(tmp_path, "trpc-app")
 
 
 def _reasons(context: Context, path: str) -> list[str]:
@@ -99,7 +70,7 @@ def _reasons(context: Context, path: str) -> list[str]:
 
 
 def test_a_procedure_gets_the_client_calls_through_its_router_path(project: Path) -> None:
-    context = _gather(project, "src/routers/notes.ts", "byId:")
+    context = context_at(project, "src/routers/notes.ts", "byId:")
     (reason,) = _reasons(context, "src/client/note-view.tsx")
     assert reason.startswith("calls the procedure as `notes.byId`")
     # Another procedure's client is not this one's.
@@ -109,7 +80,7 @@ def test_a_procedure_gets_the_client_calls_through_its_router_path(project: Path
 def test_a_client_that_validates_with_the_input_schema_shows_it_with_the_call(
     project: Path,
 ) -> None:
-    context = _gather(project, "src/routers/notes.ts", "create:")
+    context = context_at(project, "src/routers/notes.ts", "create:")
     (item,) = [item for item, _ in context.items if item.path == "src/client/note-form.tsx"]
     assert "validates with `CreateNoteInput` there too" in item.reason
     assert "api.notes.create.useMutation()" in item.text
@@ -117,13 +88,13 @@ def test_a_client_that_validates_with_the_input_schema_shows_it_with_the_call(
 
 
 def test_a_server_side_caller_gets_the_procedure_it_runs(project: Path) -> None:
-    context = _gather(project, "src/jobs/digest.ts", "const { rows }")
+    context = context_at(project, "src/jobs/digest.ts", "const { rows }")
     shown = {(item.path, item.symbol): item for item, _ in context.items}
     item = shown[("src/routers/notes.ts", "notes.mine")]
     assert "`api.notes.mine({ limit: 5 })` runs" in item.reason
     assert item.text.startswith("mine: notesProcedure")
     # A procedure of a server-side caller reaches its callers the other way round, too.
-    mine = _gather(project, "src/routers/notes.ts", "mine:")
+    mine = context_at(project, "src/routers/notes.ts", "mine:")
     callers = _reasons(mine, "src/jobs/digest.ts")
     assert callers and callers[0].startswith("calls the procedure as `notes.mine`")
     # A client hook exported by destructuring (`export const { useTRPC } = …`) is followed.
@@ -146,6 +117,6 @@ def test_a_router_mounted_nowhere_gets_no_callers_by_a_bare_procedure_name(proje
         "export const created = Object.create(null);\n",
         encoding="utf-8",
     )
-    context = _gather(project, "src/routers/drafts.ts", "create:")
+    context = context_at(project, "src/routers/drafts.ts", "create:")
     reasons = _reasons(context, "src/client/drafts.ts")
     assert not [r for r in reasons if r.startswith("calls the procedure")]

@@ -4,58 +4,23 @@ namespace (`export * as schema`), and the client that loads the schema module wh
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from subagent_lsp.backend.targets import target_at
-from subagent_lsp.context.gather import gather_context
-from subagent_lsp.context.index import ProjectIndex
-from subagent_lsp.context.items import Context
-from subagent_lsp.context.references import ReferenceIndex
 from subagent_lsp.context.related import selection_queries
 from subagent_lsp.context.scan import scan
-from subagent_lsp.exclusions import Exclusions
 from subagent_lsp.overlay import DocumentSnapshot
 from subagent_lsp.syntax.source import SourceFile
-from tests.helpers import FIXTURES
+from tests.helpers import context_at, copy_fixture, workspace_index
 
 TABLE = "packages/db/src/schema/tickets.ts"
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "helpdesk"
-    shutil.copytree(FIXTURES / "tables-monorepo", root)
-    return root.resolve()
-
-
-def _index(root: Path) -> tuple[ProjectIndex, ReferenceIndex]:
-    index = ProjectIndex([root])
-    refs = ReferenceIndex((root,), index.resolver, Exclusions((root,)))
-    refs.build()
-    return index, refs
-
-
-def _gather(root: Path, relative: str, needle: str) -> Context:
-    index, refs = _index(root)
-    path = root / relative
-    src = index.source(path, {})
-    assert src is not None
-    at = src.text.index(needle)
-    _, context = gather_context(
-        path,
-        src,
-        at,
-        at,
-        index=index,
-        documents={},
-        exclusions=Exclusions((root,)),
-        budget=6000,
-        references=refs,
-    )
-    return context
+    return copy_fixture(tmp_path, "tables-monorepo", "helpdesk")
 
 
 @pytest.mark.parametrize(
@@ -90,7 +55,7 @@ def test_scan_reads_namespace_exports_and_namespaces_used_whole(
 def test_a_table_is_used_through_a_barrels_namespace_and_by_the_client_loading_it(
     project: Path,
 ) -> None:
-    _, refs = _index(project)
+    _, refs = workspace_index(project)
     found = refs.uses(project / TABLE, "tickets", {})
     assert found is not None
     uses = {(use.path.relative_to(project).as_posix(), use.local) for use in found}
@@ -107,7 +72,7 @@ def test_a_table_is_used_through_a_barrels_namespace_and_by_the_client_loading_i
 
 
 def test_a_tables_queries_come_one_per_shape_and_app_before_key_lookups(project: Path) -> None:
-    context = _gather(project, TABLE, "export const tickets")
+    context = context_at(project, TABLE, "export const tickets")
     usages = [item for item, form in context.items if item.kind == "usage" and form == "full"]
     assert [item.path for item in usages] == [
         "packages/services/src/tickets/list.ts",  # built conditions, sorted
@@ -128,7 +93,7 @@ def test_a_tables_queries_come_one_per_shape_and_app_before_key_lookups(project:
 def test_a_query_written_inline_is_sent_with_the_function_that_already_makes_it(
     project: Path,
 ) -> None:
-    context = _gather(project, "apps/api/src/routes/tickets.ts", "return db")
+    context = context_at(project, "apps/api/src/routes/tickets.ts", "return db")
     related = [item for item, _ in context.items if "also queries" in item.reason]
     # Named like the selection and exported; `getTicket` reads by the primary key, and
     # `ticketsOf` is named less like it.
@@ -142,7 +107,7 @@ def test_a_query_written_inline_is_sent_with_the_function_that_already_makes_it(
 
 def test_a_query_no_other_function_makes_has_nothing_related(project: Path) -> None:
     # Filtering workspace, assignee and date: no other function filters on all three.
-    context = _gather(project, "packages/services/src/tickets/list.ts", "await Promise.all")
+    context = context_at(project, "packages/services/src/tickets/list.ts", "await Promise.all")
     assert any("also queries" in item.reason for item, _ in context.items) is False
     # It was looked for: the selection's query is read, with the conditions built before it.
     src = SourceFile((project / "packages/services/src/tickets/list.ts").read_text(), "typescript")
@@ -176,7 +141,7 @@ def test_a_schema_is_sent_with_the_table_columns_its_keys_write(project: Path) -
         "}\n",
         encoding="utf-8",
     )
-    context = _gather(project, "packages/services/src/tickets/schemas.ts", "title: z")
+    context = context_at(project, "packages/services/src/tickets/schemas.ts", "title: z")
     (columns,) = [item for item, _ in context.items if "writes through an update" in item.reason]
     assert columns.path == TABLE and columns.symbol == "tickets"
     assert "`assigneeId`, `title`" in columns.reason
@@ -187,7 +152,7 @@ def test_a_schema_is_sent_with_the_table_columns_its_keys_write(project: Path) -
 
 
 def test_the_context_names_the_other_packages_the_selection_calls(project: Path) -> None:
-    context = _gather(project, "apps/api/src/routes/tickets.ts", "return db")
+    context = context_at(project, "apps/api/src/routes/tickets.ts", "return db")
     assert context.packages == (project / "packages/db",)
     # Within its own package, nothing is called from elsewhere.
-    assert _gather(project, "packages/db/src/client.ts", "casing").packages == ()
+    assert context_at(project, "packages/db/src/client.ts", "casing").packages == ()

@@ -4,67 +4,23 @@ a table, validations, augmentations, siblings, namesakes, and the `references` t
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from subagent_lsp.context.gather import gather_context
-from subagent_lsp.context.index import ProjectIndex
 from subagent_lsp.context.items import Context
-from subagent_lsp.context.references import ReferenceIndex
 from subagent_lsp.context.registrations import registered_route
 from subagent_lsp.context.scan import Binding, scan
 from subagent_lsp.context.symbols import Lookup
 from subagent_lsp.exclusions import Exclusions
 from subagent_lsp.overlay import DocumentSnapshot
 from subagent_lsp.search import references
-from tests.helpers import FIXTURES
+from tests.helpers import context_at, copy_fixture, workspace_index
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "api"
-    shutil.copytree(FIXTURES / "refs-project", root)
-    return root.resolve()
-
-
-def _index(root: Path, *, build: bool = True) -> tuple[ProjectIndex, ReferenceIndex]:
-    index = ProjectIndex([root])
-    refs = ReferenceIndex((root,), index.resolver, Exclusions((root,)))
-    if build:
-        refs.build()
-    return index, refs
-
-
-def _gather(
-    root: Path,
-    relative: str,
-    needle: str,
-    *,
-    budget: int = 6000,
-    refs: ReferenceIndex | None = None,
-    index: ProjectIndex | None = None,
-) -> Context:
-    if refs is None:
-        index, refs = _index(root)
-    index = index or ProjectIndex([root])
-    path = root / relative
-    src = index.source(path, {})
-    assert src is not None
-    at = src.text.index(needle)
-    _, context = gather_context(
-        path,
-        src,
-        at,
-        at,
-        index=index,
-        documents={},
-        exclusions=Exclusions((root,)),
-        budget=budget,
-        references=refs,
-    )
-    return context
+    return copy_fixture(tmp_path, "refs-project", "api")
 
 
 @pytest.mark.parametrize(
@@ -186,20 +142,20 @@ def test_scan_tells_augmentations() -> None:
 def test_the_index_knows_who_uses_a_declaration(
     project: Path, declared_in: str, name: str, users: set[tuple[str, str]]
 ) -> None:
-    _, refs = _index(project)
+    _, refs = workspace_index(project)
     found = refs.uses(project / declared_in, name, {})
     assert found is not None
     assert {(use.path.relative_to(project).as_posix(), use.local) for use in found} == users
 
 
 def test_the_index_answers_nothing_before_it_is_built(project: Path) -> None:
-    _, refs = _index(project, build=False)
+    _, refs = workspace_index(project, build=False)
     assert refs.uses(project / "src/routes/items.ts", "listItems", {}) is None
     assert refs.augmenting_files({}) is None
 
 
 def test_the_index_follows_edits_creations_and_deletions(project: Path) -> None:
-    _, refs = _index(project)
+    _, refs = workspace_index(project)
     items = project / "src/routes/items.ts"
     users = project / "src/routes/users.ts"
     # An unsaved edit in the editor: the open document's text counts.
@@ -239,7 +195,7 @@ def _items(context: Context) -> dict[str, tuple[str, str, str]]:
 def test_a_handler_gets_its_registration_with_the_guard_and_the_guards_definition(
     project: Path,
 ) -> None:
-    context = _gather(project, "src/routes/items.ts", "const ownerId")
+    context = context_at(project, "src/routes/items.ts", "const ownerId")
     items = _items(context)
     kind, path, reason = items["GET /items"]
     assert (kind, path) == ("usage", "src/server.ts")
@@ -313,7 +269,7 @@ def test_a_handler_gets_its_registration_with_the_guard_and_the_guards_definitio
 def test_backward_items_say_why_they_are_there(
     project: Path, relative: str, needle: str, symbol: str, reason: str, shown: str
 ) -> None:
-    context = _gather(project, relative, needle)
+    context = context_at(project, relative, needle)
     items = _items(context)
     assert symbol in items, sorted(items)
     assert reason in items[symbol][2]
@@ -321,7 +277,7 @@ def test_backward_items_say_why_they_are_there(
 
 
 def test_a_tables_queries_on_the_selected_columns_come_first(project: Path) -> None:
-    context = _gather(project, "src/db/schema.ts", 'ownerId: integer("owner_id")')
+    context = context_at(project, "src/db/schema.ts", 'ownerId: integer("owner_id")')
     queries = [item for item, _ in context.items if item.kind == "usage"]
     reasons = [item.reason for item in queries]
     assert len(queries) == 5
@@ -333,18 +289,18 @@ def test_a_tables_queries_on_the_selected_columns_come_first(project: Path) -> N
 
 
 def test_the_namesake_the_selection_imports_is_the_one_included(project: Path) -> None:
-    context = _gather(project, "src/routes/orders.ts", "return `")
+    context = context_at(project, "src/routes/orders.ts", "return `")
     definitions = [(i.symbol, i.path) for i, f in context.items if i.kind == "definition"]
     assert definitions == [("Order", "src/types/api.ts")]
     assert 'pgTable("orders"' not in context.render()
     # And the table's uses are not the API type's.
-    table = _gather(project, "src/db/schema.ts", 'export const Order = pgTable("orders"')
+    table = context_at(project, "src/db/schema.ts", 'export const Order = pgTable("orders"')
     assert not [i for i, _ in table.items if i.kind == "usage"]
 
 
 def test_until_the_index_is_built_the_context_says_what_it_left_out(project: Path) -> None:
-    index, refs = _index(project, build=False)
-    context = _gather(project, "src/routes/items.ts", "const ownerId", refs=refs, index=index)
+    index, refs = workspace_index(project, build=False)
+    context = context_at(project, "src/routes/items.ts", "const ownerId", refs=refs, index=index)
     assert not [item for item, _ in context.items if item.kind in ("usage", "augmentation")]
     (note,) = context.notes
     assert "still being built" in note and "`listItems`" in note
@@ -353,9 +309,9 @@ def test_until_the_index_is_built_the_context_says_what_it_left_out(project: Pat
 
 
 def test_the_budget_holds_and_keeps_the_registration_over_the_sibling(project: Path) -> None:
-    full = _gather(project, "src/routes/items.ts", "const ownerId")
+    full = context_at(project, "src/routes/items.ts", "const ownerId")
     budget = full.used_tokens - 40
-    context = _gather(project, "src/routes/items.ts", "const ownerId", budget=budget)
+    context = context_at(project, "src/routes/items.ts", "const ownerId", budget=budget)
     assert context.used_tokens <= budget
     forms = {str(item.symbol): form for item, form in context.items}
     assert forms["GET /items"] == "full"
@@ -363,7 +319,7 @@ def test_the_budget_holds_and_keeps_the_registration_over_the_sibling(project: P
 
 
 def test_the_references_tool_lists_use_lines_under_each_namesake(project: Path) -> None:
-    index, refs = _index(project)
+    index, refs = workspace_index(project)
     lookup = Lookup(index, {}, Exclusions((project,)))
     answer = references(refs, lookup, (project,), "Order", None)
     assert not answer.is_error
@@ -376,7 +332,9 @@ def test_the_references_tool_lists_use_lines_under_each_namesake(project: Path) 
         "`listItems` declared in src/routes/items.ts:5",
         'src/server.ts:9: app.get("/items", { preHandler: [requireUser] }, listItems);',
     ]
-    waiting = references(_index(project, build=False)[1], lookup, (project,), "Order", None)
+    waiting = references(
+        workspace_index(project, build=False)[1], lookup, (project,), "Order", None
+    )
     assert waiting.is_error and "still being built" in waiting.content
 
 
@@ -412,7 +370,7 @@ def test_where_a_function_is_registered_as_a_route(
 ) -> None:
     if extra is not None:
         (project / relative).write_text(extra, encoding="utf-8")
-    index, refs = _index(project)
+    index, refs = workspace_index(project)
     path = project / relative
     src = index.source(path, {})
     assert src is not None
