@@ -20,6 +20,7 @@ from ..syntax.tree import (
     arguments,
     call_chain,
     calls_in,
+    declarators,
     enclosing_function,
     short_text,
     string_value,
@@ -140,7 +141,7 @@ def _uses_before(root: Node, call: Node, src: SourceFile) -> tuple[list[str], st
         if is_use and obj is not None and src.node_text(obj) == name:
             middleware += _use_args(other, src)
     base = ""
-    for declarator in _declarators(src, name):
+    for declarator in declarators(src, src.tree.root_node, name):
         value = declarator.child_by_field_name("value")
         if value is not None and value.type == "call_expression":
             _, before, base = _chain_before_value(value, src)
@@ -165,24 +166,11 @@ def _chain_before_value(value: Node, src: SourceFile) -> tuple[Node | None, list
 def base_path_of(src: SourceFile, name: str) -> str:
     """The base path the top-level app ``name`` was made with (`new Hono().basePath("/api")`)."""
     base = ""
-    for declarator in _declarators(src, name):
+    for declarator in declarators(src, src.tree.root_node, name):
         value = declarator.child_by_field_name("value")
         if value is not None and value.type == "call_expression":
             base = _chain_before_value(value, src)[2]
     return base
-
-
-def _declarators(src: SourceFile, name: str) -> list[Node]:
-    found = []
-    for statement in src.tree.root_node.named_children:
-        node = statement.child_by_field_name("declaration") or statement
-        if node.type not in ("lexical_declaration", "variable_declaration"):
-            continue
-        for declarator in node.named_children:
-            declared = declarator.child_by_field_name("name")
-            if declared is not None and src.node_text(declared) == name:
-                found.append(declarator)
-    return found
 
 
 def _routing_calls(src: SourceFile) -> list[Node]:

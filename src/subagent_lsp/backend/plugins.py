@@ -20,6 +20,7 @@ from ..syntax.tree import (
     ancestors,
     arguments,
     calls_in,
+    declarators,
     enclosing_function,
     member_parts,
     object_entries,
@@ -104,14 +105,8 @@ def bound_value(src: SourceFile, at: Node, name: str) -> Node | None:
     """The value of the nearest `const name = …` in the scopes around ``at``."""
     scopes = [a for a in ancestors(at) if a.type in ("statement_block", "program")]
     for scope in scopes:
-        for statement in scope.named_children:
-            node = statement.child_by_field_name("declaration") or statement
-            if node.type not in ("lexical_declaration", "variable_declaration"):
-                continue
-            for declarator in node.named_children:
-                declared = declarator.child_by_field_name("name")
-                if declared is not None and src.node_text(declared) == name:
-                    return declarator.child_by_field_name("value")
+        for declarator in declarators(src, scope, name):
+            return declarator.child_by_field_name("value")
     return None
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 from ..backend.trpc import context_type
 from ..syntax.declarations import Declaration, Symbol, declarations
@@ -24,6 +24,7 @@ from ..syntax.imports import imports
 from ..syntax.outline import declaration_node
 from ..syntax.source import SourceFile
 from ..syntax.tree import calls_in
+from .backward import Gatherer
 from .ranking import hops
 from .references import ReferenceIndex
 from .symbols import Lookup
@@ -34,17 +35,8 @@ _MAX_CANDIDATES = 4
 """Files named like a receiver that are looked into."""
 
 
-class Follower(Protocol):
-    def display(self, path: Path) -> str: ...
-
-    def add(
-        self,
-        priority: int,
-        kind: Literal["definition", "local"],
-        found: Symbol,
-        reason: str,
-        distance: int = 0,
-    ) -> bool: ...
+class Follower(Gatherer, Protocol):
+    """A gatherer that also follows what a symbol it adds refers to."""
 
     def follow(self, found: Symbol, priority: int, derived: bool = True) -> None: ...
 

@@ -46,6 +46,20 @@ def short_text(node: Node, src: SourceFile, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def declarators(src: SourceFile, scope: Node, name: str) -> list[Node]:
+    """The declarators of ``name`` (`const name = …`, exported or not) directly in ``scope``."""
+    found = []
+    for statement in scope.named_children:
+        node = statement.child_by_field_name("declaration") or statement
+        if node.type not in ("lexical_declaration", "variable_declaration"):
+            continue
+        for declarator in node.named_children:
+            declared = declarator.child_by_field_name("name")
+            if declared is not None and src.node_text(declared) == name:
+                found.append(declarator)
+    return found
+
+
 def arguments(call: Node | None) -> list[Node]:
     """The arguments of a call expression (or the children of an `arguments` node)."""
     if call is None:
