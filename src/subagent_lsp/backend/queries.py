@@ -382,6 +382,13 @@ def bound_conditions(query: Node, src: SourceFile) -> dict[str, list[Node]]:
             body = current
     if body is None:
         return {}
+    # Every query of a long function asks about the same body: walk it once per parsed text.
+    # A copy, as the reader takes each name once.
+    key = ("bound conditions", body.start_byte, body.end_byte)
+    return dict(src.remember(key, lambda: _bound_in(body, src)))
+
+
+def _bound_in(body: Node, src: SourceFile) -> dict[str, list[Node]]:
     found: dict[str, list[Node]] = {}
     stack = [body]
     while stack:
