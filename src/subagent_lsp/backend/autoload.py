@@ -44,6 +44,11 @@ class Autoload:
 def autoloads(src: SourceFile, path: Path) -> list[Autoload]:
     """The autoload registrations of a file, with the folder each loads (when written as
     `path.join(<this folder>, "…")`)."""
+    # Asked once for every route's path: read once per parsed text.
+    return src.remember(("autoloads", path), lambda: _autoloads(src, path))
+
+
+def _autoloads(src: SourceFile, path: Path) -> list[Autoload]:
     local = {name for i in imports(src) if i.source == AUTOLOAD for name in i.names}
     if not local:
         return []

@@ -229,9 +229,7 @@ class Mounts:
         """The autoload registration whose folder holds ``path``."""
         if self.references is None:
             return None
-        files = self.references.files_where(
-            lambda refs: any(b.specifier == AUTOLOAD for b in refs.bindings), self.documents
-        )
+        files = self.references.files_importing(AUTOLOAD, self.documents)
         for loader in files or []:
             src = self.lookup.source(loader)
             if src is None:

@@ -85,6 +85,8 @@ class ReferenceIndex:
         self._origins: dict[tuple[Path, str], tuple[tuple[Path, str], tuple[Path, ...]] | None]
         self._origins = {}
         self._named: dict[str, list[Path]] = {}  # see `files_named`
+        self._importing: dict[str, list[Path]] = {}
+        """Package specifier -> the files that import it, until a file reads differently."""
         self._pending: set[Path] = set()
         self._stale = True
         self._ready = threading.Event()
@@ -226,6 +228,7 @@ class ReferenceIndex:
         self._users = defaultdict(list)
         self._namespaces = []
         self._named = defaultdict(list)
+        self._importing = {}
         for path, refs in self._files.items():
             self._add_uses(path, refs)
             for key in name_keys(path):
@@ -330,11 +333,16 @@ class ReferenceIndex:
             new = None if self.exclusions.is_excluded(path) else self._read(path, documents)
             if new is not None and old is not None and new.stamp == old.stamp:
                 continue
+            if new is not None and old is not None and new.reads_as(old):
+                old.stamp = new.stamp  # what is read again per version sees the new one
+                continue
             if new is None:
                 created_or_deleted |= self._files.pop(path, None) is not None
+                self._importing.clear()
                 rebuild = True
                 continue
             created_or_deleted |= old is None
+            self._importing.clear()
             self._resolve_all([(path, new)])
             self._files[path] = new
             if old is None or old.exports != new.exports or old.resolved != new.resolved:
@@ -452,6 +460,22 @@ class ReferenceIndex:
         with self._lock:
             self._settle(documents)
             return sorted(path for path, refs in self._files.items() if test(refs))
+
+    def files_importing(
+        self, specifier: str, documents: Mapping[Path, DocumentSnapshot]
+    ) -> list[Path] | None:
+        """The files that import ``specifier`` (`@fastify/autoload`); None until built."""
+        if not self.ready:
+            return None
+        with self._lock:
+            self._settle(documents)
+            if specifier not in self._importing:
+                self._importing[specifier] = sorted(
+                    path
+                    for path, refs in self._files.items()
+                    if any(b.specifier == specifier for b in refs.bindings)
+                )
+            return list(self._importing[specifier])
 
     def file_count(self) -> int:
         with self._lock:

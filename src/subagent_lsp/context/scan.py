@@ -70,6 +70,19 @@ class FileRefs:
     reads: frozenset[str] = frozenset()
     """Members it reads on a Fastify instance by its usual names (`app.verifyJwt`)."""
 
+    def reads_as(self, other: FileRefs) -> bool:
+        """Whether two readings of a file say the same to the index, whatever their stamps: a
+        file opened as it is on disk, or an edit inside a function body, changes nothing."""
+        return (
+            self.bindings == other.bindings
+            and self.exports == other.exports
+            and self.augments == other.augments
+            and self.members == other.members
+            and self.whole == other.whole
+            and self.decorates == other.decorates
+            and self.reads == other.reads
+        )
+
 
 def _clause(text: str) -> list[tuple[str, str]]:
     """(local, imported) pairs of an import clause: `a, { b, c as d, type E }`, `* as ns`."""
