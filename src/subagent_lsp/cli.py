@@ -93,7 +93,15 @@ def _command(args: argparse.Namespace) -> int:
     return _ask(args)
 
 
+_SWITCH_INTERVAL = 0.001
+"""Seconds a thread runs before the interpreter is handed to another that waits for it."""
+
+
 def _serve(tcp: str | None, level: str) -> int:
+    # Hints, lookups and the reference index run in worker threads; with the default 5 ms a
+    # request could wait that long for the interpreter behind one (karakeep code-action p95
+    # 6.2-7.0 ms with 5 ms, 4.5-4.7 ms with 1 ms: benchmarks/real_repos.py, README).
+    sys.setswitchinterval(_SWITCH_INTERVAL)
     if tcp:
         from .server import server, setup_logging
 

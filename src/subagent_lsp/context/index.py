@@ -26,6 +26,18 @@ class ProjectIndex:
         self._files: OrderedDict[Path, tuple[object, SourceFile]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def parsed(self, path: Path, text: str) -> SourceFile | None:
+        """The parse of exactly ``text`` kept for ``path``, whether read from disk or an editor."""
+        with self._lock:
+            cached = self._files.get(path)
+        return cached[1] if cached is not None and cached[1].text == text else None
+
+    def keep(self, path: Path, parsed: SourceFile) -> None:
+        """An open document's parse, made by the editor's side: lookups need not parse it again."""
+        with self._lock:
+            self._files[path] = (("doc", parsed.text), parsed)
+            self._trim()
+
     def source(
         self, path: Path, documents: Mapping[Path, DocumentSnapshot], *, peek: bool = False
     ) -> SourceFile | None:
@@ -63,6 +75,9 @@ class ProjectIndex:
         parsed = SourceFile(text, language)
         with self._lock:
             self._files[path] = (key, parsed)
-            while len(self._files) > self._max:
-                self._files.popitem(last=False)
+            self._trim()
         return parsed
+
+    def _trim(self) -> None:
+        while len(self._files) > self._max:
+            self._files.popitem(last=False)

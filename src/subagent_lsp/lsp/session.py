@@ -44,12 +44,23 @@ class ParsedDocuments:
     def __init__(self) -> None:
         self._cache: OrderedDict[tuple[str, int | None, str], SourceFile] = OrderedDict()
 
-    def get(self, uri: str, version: int | None, text: str, language: SyntaxLanguage) -> SourceFile:
+    def get(
+        self,
+        uri: str,
+        version: int | None,
+        text: str,
+        language: SyntaxLanguage,
+        known: SourceFile | None = None,
+    ) -> SourceFile:
+        """The parse of a document version; ``known``: a parse of the same text made already."""
         key = (uri, version, language)
         cached = self._cache.get(key)
         if cached is not None and cached.text == text:
             self._cache.move_to_end(key)
             return cached
+        if known is not None and known.text == text and known.language == language:
+            self._keep(key, known)
+            return known
         # The newest parsed version of the same document, to re-parse only what changed.
         previous = next(
             (
@@ -60,10 +71,13 @@ class ParsedDocuments:
             None,
         )
         source = SourceFile(text, language, previous)
+        self._keep(key, source)
+        return source
+
+    def _keep(self, key: tuple[str, int | None, str], source: SourceFile) -> None:
         self._cache[key] = source
         while len(self._cache) > _PARSE_CACHE_SIZE:
             self._cache.popitem(last=False)
-        return source
 
 
 class OpenFile:
@@ -131,8 +145,15 @@ class Session:
         language = language_for(uri, doc.language_id)
         if language is None:
             return None
-        source = self.parsed.get(uri, doc.version, doc.source, language)
-        return OpenFile(uri, uri_to_path(uri), doc, source)
+        path = uri_to_path(uri)
+        # A file opened as it is on disk was often parsed already, to answer about another; and
+        # the lookups that read this one later use the editor's parse.
+        index = self._index if path is not None else None
+        known = index.parsed(path, doc.source) if index is not None and path is not None else None
+        source = self.parsed.get(uri, doc.version, doc.source, language, known)
+        if index is not None and path is not None and source is not known:
+            index.keep(path, source)
+        return OpenFile(uri, path, doc, source)
 
     def roots(self, fallback_file: Path | None = None) -> tuple[Path, ...]:
         return workspace_roots(self.server.workspace, fallback_file)
