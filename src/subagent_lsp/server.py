@@ -303,6 +303,7 @@ def did_open(ls: SubagentServer, params: types.DidOpenTextDocumentParams) -> Non
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: SubagentServer, params: types.DidCloseTextDocumentParams) -> None:
     ls.session.generation += 1
+    ls.session.closed(params.text_document.uri)
     _files_changed(ls, params.text_document.uri)
 
 

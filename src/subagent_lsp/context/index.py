@@ -38,6 +38,13 @@ class ProjectIndex:
             self._files[path] = (("doc", parsed.text), parsed)
             self._trim()
 
+    def closed(self, path: Path) -> None:
+        """A document closed: its editor-side parse goes (the file is parsed from disk if asked)."""
+        with self._lock:
+            cached = self._files.get(path)
+            if cached is not None and isinstance(cached[0], tuple) and cached[0][0] == "doc":
+                del self._files[path]
+
     def source(
         self, path: Path, documents: Mapping[Path, DocumentSnapshot], *, peek: bool = False
     ) -> SourceFile | None:

@@ -194,6 +194,12 @@ class Session:
         if self._references is not None:
             self._references.changed(paths)
 
+    def closed(self, uri: str) -> None:
+        """A document closed: parse trees kept for it go, as an editor keeps only open ones."""
+        path = uri_to_path(uri)
+        if self._index is not None and path is not None:
+            self._index.closed(path)
+
     @property
     def references(self) -> ReferenceIndex | None:
         return self._references
