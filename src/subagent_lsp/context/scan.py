@@ -154,7 +154,9 @@ def scan(text: str, stamp: object) -> FileRefs:
     whole = frozenset(local for local in locals_ if used_whole(text, local))
     refs = FileRefs(stamp, tuple(bindings), exports, augments, used, whole=whole)
     refs.decorates = frozenset(DECORATE.findall(text)) if ".decorate" in text else frozenset()
-    refs.reads = frozenset(INSTANCE_MEMBER.findall(text))
+    # Only a file that mentions Fastify (an import, a `FastifyInstance` type) reads members of
+    # an instance; the pattern is most of the scan's time on the files that do not.
+    refs.reads = frozenset(INSTANCE_MEMBER.findall(text)) if "astify" in text else frozenset()
     return refs
 
 
