@@ -336,13 +336,7 @@ def _registration(
             return Site("validates", (*hooks, span), f"the schema of {shown}", guards)
         return Site(kind, (*hooks, span), shown, guards)
     # Inside the handler: the statement that uses it, under the registration's head.
-    inner = _with_result(src, use, _compact(src, _statement(use), use))
-    query = _query_at(src, use, name)
-    if query is None:
-        return Site("call", (*hooks, head, inner), f"in the handler of {shown}", guards)
-    filters, order = _shape(query, name)
-    label = f"in the handler of {shown}"
-    return Site("query", (*hooks, head, inner), label, guards, filters, order=order)
+    return _in_handler(src, use, name, (*hooks, head), shown, guards)
 
 
 def _procedure(
@@ -365,12 +359,26 @@ def _procedure(
         kind: SiteKind = "validates" if _in_input(src, use) else "procedure"
         span = (start, end) if _lines(src, start, end) <= _MAX_SITE_LINES else head
         return Site(kind, (span,), label, guards)
+    return _in_handler(src, use, name, (head,), label, guards)
+
+
+def _in_handler(
+    src: SourceFile,
+    use: Node,
+    name: str,
+    heads: tuple[tuple[int, int], ...],
+    shown: str,
+    guards: tuple[str, ...],
+) -> Site:
+    """A use inside a route's or a procedure's handler: the statement that uses it (with how
+    its result is used), under ``heads``; a query when it is one."""
     inner = _with_result(src, use, _compact(src, _statement(use), use))
+    label = f"in the handler of {shown}"
     query = _query_at(src, use, name)
     if query is None:
-        return Site("call", (head, inner), f"in the handler of {label}", guards)
+        return Site("call", (*heads, inner), label, guards)
     filters, order = _shape(query, name)
-    return Site("query", (head, inner), f"in the handler of {label}", guards, filters, order=order)
+    return Site("query", (*heads, inner), label, guards, filters, order=order)
 
 
 def _under_key(src: SourceFile, use: Node, stop: Node, key: str) -> bool:
